@@ -109,7 +109,7 @@ static_assert(sizeof(TableReg) == 8);
 static_assert(sizeof(FpuState) == 512);
 static_assert(offsetof(CpuState, gpr) == 0, "gpr[] first: register operands are byte offsets");
 static_assert(offsetof(CpuState, eip) == 32);
-static_assert(offsetof(CpuState, seg) == 96);
+static_assert(offsetof(CpuState, seg) == 88);
 static_assert(offsetof(CpuState, icount) % 8 == 0);
 static_assert(offsetof(CpuState, fpu) % 16 == 0, "FXSAVE area must be 16-byte aligned");
 static_assert(sizeof(CpuState) == offsetof(CpuState, fpu) + sizeof(FpuState),

@@ -1,0 +1,88 @@
+#include "engine/cpu/cpu.h"
+
+#include <cstring>
+
+namespace rr86 {
+
+namespace {
+
+Segment real_mode_segment(uint16_t selector, uint16_t attr) {
+    return Segment{uint32_t(selector) << 4, 0xffff, selector, attr};
+}
+
+} // namespace
+
+void cpu_reset(Cpu& c) {
+    // SDM vol. 3 §9.1.1, table 9-1 "IA-32 Processor States Following Power-up, Reset, or INIT".
+    CpuState& s = c.s;
+    uint64_t icount = s.icount; // virtual time keeps running across a reset
+    uint64_t tsc_offset = s.tsc_offset;
+    std::memset(&s, 0, sizeof s);
+    s.icount = icount;
+    s.tsc_offset = tsc_offset;
+    s.eip = 0xfff0;
+    s.eflags = fl::FIXED1;
+    s.cr0 = cr0::CD | cr0::NW | cr0::ET;
+    s.gpr[EDX] = c.model.signature;
+    constexpr uint16_t kData = seg_attr::P | seg_attr::S | seg_attr::WRITABLE | seg_attr::ACCESSED;
+    constexpr uint16_t kCode = kData | seg_attr::CODE;
+    for (unsigned i = 0; i < kNumSegs; ++i) s.seg[i] = real_mode_segment(0, kData);
+    s.seg[CS] = Segment{0xffff0000u, 0xffff, 0xf000, kCode};
+    s.gdtr = {0, 0xffff};
+    s.idtr = {0, 0xffff};
+    s.ldtr = Segment{0, 0xffff, 0, seg_attr::P | 0x2};
+    s.tr = Segment{0, 0xffff, 0, seg_attr::P | 0xb};
+    s.dr[6] = 0xffff0ff0;
+    s.dr[7] = 0x400;
+    s.apic_base = 0xfee00900; // BSP, xAPIC globally enabled
+    s.pat = 0x0007040600070406ull;
+    s.a20 = 1;
+    s.fpu.fcw = 0x40;
+    c.fault = {};
+    c.state_changed();
+}
+
+void Cpu::state_changed() {
+    for (unsigned i = 0; i < kNumSegs; ++i) refresh_segment(i);
+    flush_tlb();
+}
+
+void Cpu::flush_tlb() {
+    for (TlbEntry& e : tlb) e = {kTlbInvalid, kTlbInvalid, 0, 0};
+    ++tlb_epoch;
+}
+
+void Cpu::flush_tlb_page(uint32_t linear) {
+    TlbEntry& e = tlb[(linear >> 12) % kTlbSize];
+    if (e.read_tag == (linear & kPageMaskLin) || e.write_tag == (linear & kPageMaskLin))
+        e = {kTlbInvalid, kTlbInvalid, 0, 0};
+    ++tlb_epoch;
+}
+
+void Cpu::refresh_segment(unsigned i) {
+    const Segment& seg = s.seg[i];
+    SegCheck& sc = segc[i];
+    if (!protected_mode() || v86_mode()) {
+        // Real and virtual-8086 mode: no type checks, limits from the descriptor cache (which is
+        // what lets "unreal" mode address 4 GiB after a trip through protected mode).
+        sc = {0, seg.limit, true, true};
+        return;
+    }
+    bool present = seg.attr & seg_attr::P;
+    bool code = seg.attr & seg_attr::CODE;
+    if (!present || !(seg.attr & seg_attr::S)) {
+        sc = {1, 0, false, false}; // null or unusable: every access faults
+        return;
+    }
+    if (code) {
+        sc = {0, seg.limit, bool(seg.attr & seg_attr::READABLE), false};
+    } else if (seg.attr & seg_attr::EXPAND_DOWN) {
+        uint32_t hi = (seg.attr & seg_attr::DB) ? 0xffffffffu : 0xffffu;
+        bool empty = seg.limit >= hi;
+        sc = {seg.limit + 1, hi, !empty, !empty && (seg.attr & seg_attr::WRITABLE)};
+    } else {
+        sc = {0, seg.limit, true, bool(seg.attr & seg_attr::WRITABLE)};
+    }
+}
+
+} // namespace rr86

@@ -1,0 +1,213 @@
+#include "engine/cpu/interp.h"
+
+#include "engine/cpu/exceptions.h"
+#include "engine/cpu/intrinsics.h"
+#include "engine/memory/phys_map.h"
+
+namespace rr86 {
+
+namespace {
+
+constexpr unsigned kMaxBlockInsns = 64;
+
+void raise_gp0(Cpu& c, const Insn&) { raise_gp(c, 0); }
+
+// Fetches up to `want` code bytes at CS:eip, stopping at the CS limit or at the first byte whose
+// page cannot be fetched (the fault is kept only if decoding needs that byte).
+size_t fetch_code(Cpu& c, uint32_t eip, uint8_t* buf, size_t want, PendingFault& fault) {
+    size_t n = 0;
+    for (; n < want; ++n) {
+        uint32_t off = eip + uint32_t(n);
+        if (!c.code32()) off &= 0xffff;
+        if (off > c.s.seg[CS].limit) {
+            fault = {true, vec::GP, 0};
+            break;
+        }
+        uint64_t phys;
+        if (!translate(c, c.s.seg[CS].base + off, Access::Exec, c.s.cpl == 3, phys)) {
+            fault = c.fault;
+            c.fault = {};
+            break;
+        }
+        buf[n] = uint8_t(c.mem->read(phys, 1));
+    }
+    return n;
+}
+
+} // namespace
+
+CodeMode code_mode(const Cpu& c) {
+    if (!c.protected_mode()) return CodeMode::Real16;
+    if (c.v86_mode()) return CodeMode::V86;
+    return c.code32() ? CodeMode::Prot32 : CodeMode::Prot16;
+}
+
+Interpreter::Interpreter(Cpu& cpu) : c_(cpu) {
+    c_.mem->on_code_write = [this](uint64_t off) { on_code_write(off); };
+}
+
+void Interpreter::flush_code() { cache_.invalidate_all(); }
+
+void Interpreter::on_code_write(uint64_t ram_offset) {
+    const uint8_t* page = c_.mem->ram() + (ram_offset & ~uint64_t(kPageSize - 1));
+    cache_.invalidate_page(page);
+    c_.mem->clear_code_page(page);
+    c_.end_block = true; // the running block may be one of them (self-modifying code)
+}
+
+void Interpreter::sync_caches() {
+    if (map_generation_ != c_.mem->generation()) {
+        map_generation_ = c_.mem->generation();
+        cache_.invalidate_all();
+        c_.flush_tlb();
+    }
+    cache_.collect();
+    if (jc_tlb_epoch_ != c_.tlb_epoch || jc_block_epoch_ != cache_.epoch()) {
+        jump_cache_.fill({});
+        jc_tlb_epoch_ = c_.tlb_epoch;
+        jc_block_epoch_ = cache_.epoch();
+    }
+}
+
+bool Interpreter::take_interrupt() {
+    if (c_.s.intr_shadow) return false;
+    if (c_.nmi_pending && !c_.s.nmi_blocked) {
+        c_.nmi_pending = false;
+        c_.s.nmi_blocked = 1;
+        deliver_event(c_, vec::NMI, kNoErrorCode, EventKind::External);
+        return true;
+    }
+    if (c_.intr && (c_.s.eflags & fl::IF) && c_.intr_ack) {
+        int v = c_.intr_ack(c_.intr_ctx);
+        if (v < 0) return false;
+        deliver_event(c_, uint8_t(v), kNoErrorCode, EventKind::External);
+        return true;
+    }
+    return false;
+}
+
+void Interpreter::run() {
+    while (!c_.exit_reasons && c_.s.icount < c_.icount_limit) {
+        sync_caches();
+        if (take_interrupt()) continue;
+        if (c_.s.halted) {
+            c_.request_exit(cpu_exit::HALTED);
+            break;
+        }
+        if (c_.s.intr_shadow || (c_.s.eflags & fl::TF)) {
+            step();
+            continue;
+        }
+        CodeMode mode = code_mode(c_);
+        uint32_t eip = c_.s.eip;
+        Block* b = block_at(c_.s.seg[CS].base + eip, mode);
+        if (c_.fault.active) {
+            deliver_pending_fault(c_);
+            continue;
+        }
+        uint64_t last = uint64_t(eip) + (b ? b->bytes : 1) - 1;
+        if (!b || last > c_.s.seg[CS].limit || (!c_.code32() && last > 0xffff)) {
+            step();
+            continue;
+        }
+        run_block(*b);
+    }
+    c_.end_block = false;
+}
+
+void Interpreter::run_block(const Block& b) {
+    const Insn* in = b.insns.data();
+    uint64_t budget = c_.icount_limit - c_.s.icount;
+    const Insn* end = in + (b.insns.size() < budget ? b.insns.size() : budget);
+    uint32_t ip_mask = c_.code32() ? 0xffffffffu : 0xffffu;
+    for (; in != end; ++in) {
+        uint32_t start = c_.s.eip;
+        c_.s.eip = (start + in->len) & ip_mask;
+        in->fn(c_, *in);
+        if (__builtin_expect(c_.fault.active, 0)) {
+            c_.s.eip = start;
+            deliver_pending_fault(c_);
+            break;
+        }
+        ++c_.s.icount;
+        if (__builtin_expect(c_.end_block, 0)) break;
+    }
+    c_.end_block = false;
+}
+
+Block* Interpreter::block_at(uint32_t linear, CodeMode mode) {
+    JumpCacheEntry& e = jump_cache_[(linear ^ (linear >> 12)) % jump_cache_.size()];
+    if (e.block && e.linear == linear && e.mode == mode) return e.block;
+    uint64_t phys;
+    if (!translate(c_, linear, Access::Exec, c_.s.cpl == 3, phys)) return nullptr;
+    Block* b = cache_.find(phys, mode);
+    if (!b) b = build_block(phys, mode);
+    if (b) e = {linear, mode, b};
+    return b;
+}
+
+Block* Interpreter::build_block(uint64_t phys, CodeMode mode) {
+    PageTarget t = c_.mem->lookup(phys);
+    if (!t.read) return nullptr; // executing from MMIO or unassigned space: uncached
+    auto b = std::make_unique<Block>();
+    b->phys = phys;
+    b->mode = mode;
+    b->host = c_.mem->is_code_page(t.read) || t.write == t.read ? t.read : nullptr;
+    uint32_t off = uint32_t(phys & 0xfff);
+    while (b->insns.size() < kMaxBlockInsns) {
+        Insn in;
+        size_t avail = std::min<size_t>(15, kPageSize - off);
+        DecodeStatus st = decoder_.decode(t.read + off, avail, mode, in);
+        if (st == DecodeStatus::NeedMoreBytes) break; // crosses the page: step() runs it
+        if (st == DecodeStatus::TooLong) {
+            in.fn = raise_gp0;
+            in.len = 15;
+        }
+        b->insns.push_back(in);
+        off += in.len;
+        if (st != DecodeStatus::Ok || (in.attr & insn_attr::ENDS_BLOCK) || off >= kPageSize) break;
+    }
+    if (b->insns.empty()) return nullptr;
+    b->bytes = uint16_t(off - (phys & 0xfff));
+    if (b->host && !c_.mem->is_code_page(b->host)) {
+        c_.mem->mark_code_page(b->host);
+        c_.flush_tlb(); // drop write fast paths to this page: writes must see it is code now
+    }
+    return cache_.insert(std::move(b));
+}
+
+void Interpreter::step() {
+    // One instruction, uncached: fetch honours the CS limit and page faults byte by byte.
+    bool trap = c_.s.eflags & fl::TF;
+    c_.s.intr_shadow = 0;
+    uint8_t bytes[15];
+    PendingFault fetch_fault{};
+    size_t n = fetch_code(c_, c_.s.eip, bytes, sizeof bytes, fetch_fault);
+    Insn in;
+    DecodeStatus st = decoder_.decode(bytes, n, code_mode(c_), in);
+    if (st == DecodeStatus::NeedMoreBytes) {
+        c_.fault = fetch_fault.active ? fetch_fault : PendingFault{true, vec::GP, 0};
+        deliver_pending_fault(c_);
+        return;
+    }
+    if (st == DecodeStatus::TooLong) {
+        in.fn = raise_gp0;
+        in.len = 15;
+    }
+    uint32_t start = c_.s.eip;
+    c_.s.eip = (start + in.len) & (c_.code32() ? 0xffffffffu : 0xffffu);
+    in.fn(c_, in);
+    c_.end_block = false;
+    if (c_.fault.active) {
+        c_.s.eip = start;
+        deliver_pending_fault(c_);
+        return;
+    }
+    ++c_.s.icount;
+    if (trap) {
+        c_.s.dr[6] |= 1u << 14; // DR6.BS: single-step trap (SDM vol. 3 §17.2.3)
+        deliver_event(c_, vec::DB, kNoErrorCode, EventKind::Trap);
+    }
+}
+
+} // namespace rr86

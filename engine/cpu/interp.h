@@ -1,0 +1,50 @@
+// Interpreter: runs decoded blocks with an exact stop at any icount.
+//
+// run() retires instructions until Cpu::icount_limit is reached or the CPU asks the machine to
+// act (Cpu::exit_reasons). Between blocks it takes interrupts (INTR honouring IF and the
+// one-instruction shadow of STI and MOV/POP SS; NMI). Instructions that cannot run from a cached
+// block (page-crossing, at the CS limit, under TF or a shadow, fetched from MMIO) run one at a
+// time through step().
+#pragma once
+
+#include "engine/cpu/block_cache.h"
+#include "engine/cpu/cpu.h"
+#include "engine/cpu/decode.h"
+
+#include <array>
+
+namespace rr86 {
+
+class Interpreter {
+  public:
+    explicit Interpreter(Cpu& cpu);
+    void run();
+    // Drops every decoded block (after a physical map change, or on request).
+    void flush_code();
+    const BlockCache& blocks() const { return cache_; }
+
+  private:
+    struct JumpCacheEntry {
+        uint32_t linear;
+        CodeMode mode;
+        Block* block;
+    };
+
+    bool take_interrupt();
+    Block* block_at(uint32_t linear, CodeMode mode);
+    Block* build_block(uint64_t phys, CodeMode mode);
+    void run_block(const Block& b);
+    void step();
+    void sync_caches();
+    void on_code_write(uint64_t ram_offset);
+
+    Cpu& c_;
+    Decoder decoder_;
+    BlockCache cache_;
+    std::array<JumpCacheEntry, 4096> jump_cache_{};
+    uint64_t jc_tlb_epoch_ = ~0ull, jc_block_epoch_ = ~0ull, map_generation_ = 0;
+};
+
+CodeMode code_mode(const Cpu& c);
+
+} // namespace rr86
