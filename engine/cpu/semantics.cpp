@@ -17,11 +17,13 @@
 namespace rr86 {
 
 #include "engine/cpu/semantics/arith.inc"
+#include "engine/cpu/semantics/control.inc"
 
 Handler bind_semantics(const BindCtx& b) {
     using Binder = Handler (*)(const BindCtx&);
     static constexpr Binder kFamilies[] = {
         bind_arith,
+        bind_control,
     };
     for (Binder f : kFamilies)
         if (Handler h = f(b)) return h;
