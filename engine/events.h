@@ -1,0 +1,62 @@
+// EventQueue: the only channel from other threads (monitor, serial input, signals) to the vCPU
+// thread (DESIGN.md, determinism contract §3). The vCPU drains it at defined points and stamps each
+// event with its icount; nothing else of another thread's timing reaches the guest.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace rr86 {
+
+struct HostEvent {
+    enum Kind : uint8_t {
+        MonitorCommand, // text: one monitor line
+        SerialInput,    // text: bytes typed to COM1
+        Quit,           // SIGINT/SIGTERM or end of input: stop the session cleanly
+    } kind;
+    std::string text;
+};
+
+class EventQueue {
+  public:
+    void post(HostEvent e) {
+        {
+            std::lock_guard lock(mutex_);
+            queue_.push_back(std::move(e));
+        }
+        cv_.notify_one();
+    }
+    std::optional<HostEvent> try_take() {
+        std::lock_guard lock(mutex_);
+        if (queue_.empty()) return std::nullopt;
+        HostEvent e = std::move(queue_.front());
+        queue_.pop_front();
+        return e;
+    }
+    // Blocks until an event arrives or `timeout` passes (host time only decides when the vCPU
+    // looks again, never what the guest sees).
+    std::optional<HostEvent> wait_take(std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        cv_.wait_for(lock, timeout, [&] { return !queue_.empty(); });
+        if (queue_.empty()) return std::nullopt;
+        HostEvent e = std::move(queue_.front());
+        queue_.pop_front();
+        return e;
+    }
+    bool empty() const {
+        std::lock_guard lock(mutex_);
+        return queue_.empty();
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<HostEvent> queue_;
+};
+
+} // namespace rr86
