@@ -13,17 +13,20 @@
 #include "engine/cpu/flags.h"
 #include "engine/cpu/intrinsics.h"
 #include "engine/cpu/operands.h"
+#include "engine/cpu/segments.h"
 
 namespace rr86 {
 
 #include "engine/cpu/semantics/arith.inc"
 #include "engine/cpu/semantics/control.inc"
+#include "engine/cpu/semantics/far.inc"
 
 Handler bind_semantics(const BindCtx& b) {
     using Binder = Handler (*)(const BindCtx&);
     static constexpr Binder kFamilies[] = {
         bind_arith,
         bind_control,
+        bind_far,
     };
     for (Binder f : kFamilies)
         if (Handler h = f(b)) return h;

@@ -21,6 +21,9 @@ bool resolve(Cpu& c, uint32_t linear, Access access, bool user, uint64_t& phys, 
     TlbEntry& e = c.tlb[(linear >> 12) % kTlbSize];
     uint32_t page = linear & kPageMaskLin;
     // A TLB entry is only valid for the privilege it was filled at; Cpu flushes on CPL change.
+    // Supervisor accesses made at CPL 3 (GDT/IDT/TSS reads, the inner stack of a privilege
+    // change) must not fill it, or CPL-3 code would then pass the user/supervisor check.
+    if (!user && c.s.cpl == 3) return true;
     if (access == Access::Write) {
         if (t.write && !c.mem->is_code_page(t.write)) {
             e.write_tag = page;
