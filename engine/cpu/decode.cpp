@@ -57,6 +57,9 @@ void resolve_operands(const ZydisDecodedInstruction& zi, const ZydisDecodedOpera
             // overridable segment, ES:(E)DI is fixed.
             if (!have_mem || op.mem.base == ZYDIS_REGISTER_SI || op.mem.base == ZYDIS_REGISTER_ESI)
                 resolve_memory(op, in);
+            // Zydis reads a last 3Eh prefix on an indirect CALL/JMP as CET's NOTRACK and drops
+            // it as a segment override; CPUs without CET (and this one) treat it as DS:.
+            if (zi.attributes & ZYDIS_ATTRIB_HAS_NOTRACK) in.seg = DS;
             have_mem = true;
             break;
         case ZYDIS_OPERAND_TYPE_IMMEDIATE:
