@@ -63,6 +63,10 @@ bool deliver_once(Cpu& c, uint8_t vector, uint32_t error, EventKind kind) {
 void deliver_event(Cpu& c, uint8_t vector, uint32_t error, EventKind kind) {
     c.end_block = true;
     if (deliver_once(c, vector, error, kind)) return;
+    // INT n/INT3/INTO run inside their instruction: leaving the fault in c.fault lets the
+    // interpreter put EIP back on the INT and deliver it from there, as the SDM reports faults
+    // raised while delivering a software interrupt (vol. 3 §6.12.1.1, e.g. #GP(vector*8+2)).
+    if (kind == EventKind::Software) return;
     PendingFault second = c.fault;
     c.fault = {};
     bool is_exception = kind == EventKind::Fault || kind == EventKind::Trap;
