@@ -43,8 +43,8 @@ bool check_return_stack(Cpu& c, uint16_t sel, unsigned rpl, Descriptor& d) {
 // CS:EIP on the old stack and again on the new one (RET imm16). `flags_for` maps the CPL the
 // return starts from to the EFLAGS to load (IRET), or is empty (RET).
 template <class Flags>
-bool return_to(Cpu& c, FarStack& st, uint16_t sel, uint32_t eip, uint16_t pop_bytes,
-               unsigned size, Flags flags_for) {
+bool return_to(Cpu& c, FarStack& st, uint16_t sel, uint32_t eip, uint16_t pop_bytes, unsigned size,
+               Flags flags_for) {
     Descriptor cs;
     if (!check_return_code(c, sel, cs)) return false;
     unsigned rpl = sel & 3u, old_cpl = c.s.cpl;
@@ -115,9 +115,8 @@ bool iret_protected(Cpu& c, bool op32) {
     // Return to virtual-8086 mode (VM = 1 popped at CPL 0) is not emulated yet: #GP(0).
     if (op32 && (popped & fl::VM) && c.s.cpl == 0) return raise_gp(c, 0);
     uint32_t old = read_eflags(c.s);
-    return return_to(c, st, uint16_t(cs), eip, 0, size, [&](unsigned cpl) {
-        write_eflags(c.s, iret_flags(old, popped, op32, cpl));
-    });
+    return return_to(c, st, uint16_t(cs), eip, 0, size,
+                     [&](unsigned cpl) { write_eflags(c.s, iret_flags(old, popped, op32, cpl)); });
 }
 
 // ---- interrupt delivery ----------------------------------------------------------------------
@@ -168,7 +167,8 @@ bool push_frame_and_enter(Cpu& c, const GateTarget& g, FarStack& st, bool inner,
     }
     if (vm) {
         const unsigned data_segs[] = {ES, DS, FS, GS};
-        for (unsigned seg : data_segs) s.seg[seg] = Segment{0, 0, 0, 0};
+        for (unsigned seg : data_segs)
+            s.seg[seg] = Segment{0, 0, 0, 0};
         c.state_changed();
     }
     set_code_segment(c, g.sel, cs, new_cpl);
@@ -206,8 +206,7 @@ bool read_gate(Cpu& c, uint8_t vector, bool software, GateTarget& g) {
 
 bool deliver_through_idt(Cpu& c, uint8_t vector, uint32_t error, EventKind kind, bool software) {
     // INT n in virtual-8086 mode is IOPL-sensitive (vol. 3 §20.3.3, no VME).
-    if (c.v86_mode() && kind == EventKind::Software && iopl(c.s.eflags) != 3)
-        return raise_gp(c, 0);
+    if (c.v86_mode() && kind == EventKind::Software && iopl(c.s.eflags) != 3) return raise_gp(c, 0);
     GateTarget g;
     if (!read_gate(c, vector, software, g)) return false;
     bool inner = !g.cs.conforming() && g.cs.dpl() < c.s.cpl;
@@ -258,8 +257,8 @@ bool deliver_protected(Cpu& c, uint8_t vector, uint32_t error, EventKind kind) {
                     (kind == EventKind::Trap && (vector == vec::BP || vector == vec::OF));
     if (deliver_through_idt(c, vector, error, kind, software)) return true;
     PendingFault& f = c.fault;
-    bool selector_format = f.vector == vec::TS || f.vector == vec::NP || f.vector == vec::SS ||
-                           f.vector == vec::GP;
+    bool selector_format =
+        f.vector == vec::TS || f.vector == vec::NP || f.vector == vec::SS || f.vector == vec::GP;
     if (!software && selector_format && f.error != kNoErrorCode) f.error |= 1; // EXT, §6.13
     return false;
 }

@@ -36,8 +36,8 @@ void load_segment_real(Cpu& c, unsigned seg, uint16_t selector) {
     s.base = uint32_t(selector) << 4;
     if (c.v86_mode()) {
         s.limit = 0xffff;
-        s.attr = seg_attr::P | seg_attr::S | seg_attr::DPL | seg_attr::WRITABLE |
-                 seg_attr::ACCESSED;
+        s.attr =
+            seg_attr::P | seg_attr::S | seg_attr::DPL | seg_attr::WRITABLE | seg_attr::ACCESSED;
     }
 }
 
@@ -313,8 +313,10 @@ bool tss_inner_stack(Cpu& c, unsigned dpl, uint16_t& ss, uint32_t& esp, Descript
 
 void set_stack(Cpu& c, const Segment& ss, uint32_t esp) {
     c.s.seg[SS] = ss;
-    if (ss.attr & seg_attr::DB) c.s.gpr[ESP] = esp;
-    else c.s.gpr[ESP] = (c.s.gpr[ESP] & 0xffff0000u) | (esp & 0xffff);
+    if (ss.attr & seg_attr::DB)
+        c.s.gpr[ESP] = esp;
+    else
+        c.s.gpr[ESP] = (c.s.gpr[ESP] & 0xffff0000u) | (esp & 0xffff);
     c.refresh_segment(SS);
 }
 

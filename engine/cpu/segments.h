@@ -89,8 +89,8 @@ struct FarStack {
 
     uint32_t offset(uint32_t at) const { return wide ? at : (at & 0xffff); }
     void move(int32_t delta) {
-        sp = wide ? sp + uint32_t(delta)
-                  : ((sp & 0xffff0000u) | ((sp + uint32_t(delta)) & 0xffffu));
+        sp =
+            wide ? sp + uint32_t(delta) : ((sp & 0xffff0000u) | ((sp + uint32_t(delta)) & 0xffffu));
     }
     bool push(uint32_t v, unsigned size);
     bool pop(uint32_t& v, unsigned size);

@@ -62,7 +62,8 @@ struct PmFixture : CpuFixture {
     // Puts the CPU at CPL 3 with the flat ring-3 segments (as an IRET to ring 3 would).
     void ring3(uint32_t eip, uint32_t esp) {
         constexpr uint16_t kAttr3 = 0xc00 | 0xf3;
-        for (unsigned i = 0; i < kNumSegs; ++i) s().seg[i] = {0, 0xffffffffu, kData3, kAttr3};
+        for (unsigned i = 0; i < kNumSegs; ++i)
+            s().seg[i] = {0, 0xffffffffu, kData3, kAttr3};
         s().seg[CS] = {0, 0xffffffffu, kCode3, uint16_t(kAttr3 | seg_attr::CODE)};
         s().cpl = 3;
         s().eip = eip;

@@ -19,8 +19,9 @@ TEST_CASE("interrupt gate from ring 3 switches stacks, clears IF, and IRET retur
     f.idt(0x20, gate_desc(0x08, 0x3000, 0x8e)); // 32-bit interrupt gate DPL 0
     f.ring3(0x1000, 0x7000);
     f.s().eflags |= fl::IF;
-    f.code({0xeb, 0xfe});                               // jmp $
-    f.poke(0x3000, {0x89, 0xe2, 0x8c, 0xc8, 0xf4, 0xcf}); // mov edx, esp ; mov eax, cs ; hlt ; iretd
+    f.code({0xeb, 0xfe}); // jmp $
+    f.poke(0x3000,
+           {0x89, 0xe2, 0x8c, 0xc8, 0xf4, 0xcf}); // mov edx, esp ; mov eax, cs ; hlt ; iretd
     f.raise_irq(0x20);
     f.run(10);
     REQUIRE(f.s().halted == 1);
@@ -124,9 +125,9 @@ TEST_CASE("not-present gate raises #NP with the IDT error code (EXT for external
 TEST_CASE("IDT limit, gate type and target code segment checks") {
     PmFixture f;
     f.s().gpr[ESP] = 0x8000;
-    f.gdt(6, seg_desc(0, 0xfffff, 0x1a, 0xc)); // 0x30: not-present code
+    f.gdt(6, seg_desc(0, 0xfffff, 0x1a, 0xc));  // 0x30: not-present code
     f.idt(0x50, gate_desc(0x08, 0x3000, 0x8c)); // a call gate in the IDT
-    f.idt(0x51, gate_desc(0x28, 0, 0x85));     // task gate: not emulated -> #GP
+    f.idt(0x51, gate_desc(0x28, 0, 0x85));      // task gate: not emulated -> #GP
     f.idt(0x52, gate_desc(0x10, 0x3000, 0x8e)); // target is data
     f.idt(0x53, gate_desc(0x30, 0x3000, 0x8e)); // target not present
     f.idt(0x54, gate_desc(0x00, 0x3000, 0x8e)); // null target
@@ -152,8 +153,8 @@ TEST_CASE("IDT limit, gate type and target code segment checks") {
 
 TEST_CASE("a fault pushing the handler's frame escalates to #DF") {
     PmFixture f;
-    f.gdt(6, seg_desc(0, 0xfff, 0x92, 0x4));    // 0x30: ring-0 stack, 4 KiB
-    f.gdt(7, seg_desc(0, 0xfffff, 0x9e, 0xc));  // 0x38: conforming code DPL 0
+    f.gdt(6, seg_desc(0, 0xfff, 0x92, 0x4));        // 0x30: ring-0 stack, 4 KiB
+    f.gdt(7, seg_desc(0, 0xfffff, 0x9e, 0xc));      // 0x38: conforming code DPL 0
     f.poke_as<uint32_t>(PmFixture::kTss + 4, 8);    // ESP0 = 8: the third push wraps
     f.poke_as<uint32_t>(PmFixture::kTss + 8, 0x30); // SS0
     f.idt(13, gate_desc(0x08, 0x3000, 0x8e));
@@ -258,7 +259,8 @@ TEST_CASE("interrupt from virtual-8086 mode saves and nulls the data segments") 
     f.idt(0x20, gate_desc(0x08, 0x3000, 0xee));
     f.poke(0x3000, {0xf4});
     constexpr uint16_t kV86 = 0xf3;
-    for (unsigned i = 0; i < kNumSegs; ++i) f.s().seg[i] = {0x1000, 0xffff, 0x100, kV86};
+    for (unsigned i = 0; i < kNumSegs; ++i)
+        f.s().seg[i] = {0x1000, 0xffff, 0x100, kV86};
     f.s().seg[DS] = {0x2000, 0xffff, 0x200, kV86};
     f.s().eflags = fl::FIXED1 | fl::VM | fl::IOPL;
     f.s().cpl = 3;
@@ -270,7 +272,8 @@ TEST_CASE("interrupt from virtual-8086 mode saves and nulls the data segments") 
     CHECK(f.s().eip == 0x3001);
     CHECK(f.s().cpl == 0);
     CHECK((f.flags() & fl::VM) == 0);
-    for (unsigned seg : {ES, DS, FS, GS}) CHECK(f.s().seg[seg].selector == 0);
+    for (unsigned seg : {ES, DS, FS, GS})
+        CHECK(f.s().seg[seg].selector == 0);
     CHECK(f.peek<uint32_t>(kTop0 - 4) == 0x100);  // GS
     CHECK(f.peek<uint32_t>(kTop0 - 12) == 0x200); // DS
     CHECK(f.peek<uint32_t>(kTop0 - 20) == 0x100); // SS
@@ -278,4 +281,33 @@ TEST_CASE("interrupt from virtual-8086 mode saves and nulls the data segments") 
     CHECK((f.peek<uint32_t>(kTop0 - 28) & fl::VM) != 0);
     CHECK(f.peek<uint32_t>(kTop0 - 32) == 0x100); // CS
     CHECK(f.peek<uint32_t>(kTop0 - 36) == 2);     // EIP after the INT
+}
+
+TEST_CASE("16-bit TSS and 16-bit interrupt gate from ring 3") {
+    PmFixture f;
+    constexpr uint32_t kTss16 = 0x13000;
+    f.gdt(6, seg_desc(kTss16, 0x2b, 0x81, 0));    // 0x30: 16-bit TSS
+    f.gdt(7, seg_desc(0x20000, 0xffff, 0x92, 0)); // 0x38: 16-bit ring-0 stack
+    f.poke_as<uint16_t>(kTss16 + 2, 0x0100);      // SP0
+    f.poke_as<uint16_t>(kTss16 + 4, 0x38);        // SS0
+    f.s().tr = Segment{kTss16, 0x2b, 0x30, uint16_t(seg_attr::P | 0x3)};
+    f.idt(0x20, gate_desc(0x08, 0x3000, 0x86)); // 16-bit interrupt gate
+    f.ring3(0x1000, 0x7000);
+    f.s().gpr[ESP] = 0x7000;
+    deliver_event(f.cpu, 0x20, kNoErrorCode, EventKind::External);
+    CHECK(f.s().cpl == 0);
+    CHECK(f.s().seg[SS].selector == 0x38);
+    CHECK(!f.cpu.stack32());
+    CHECK((f.s().gpr[ESP] & 0xffff) == 0x100 - 10);
+    CHECK(f.peek<uint16_t>(0x20000 + 0x100 - 2) == 0x23);   // SS
+    CHECK(f.peek<uint16_t>(0x20000 + 0x100 - 4) == 0x7000); // SP
+    CHECK(f.peek<uint16_t>(0x20000 + 0x100 - 8) == 0x1b);   // CS
+    CHECK(f.peek<uint16_t>(0x20000 + 0x100 - 10) == 0x1000);
+    // A TSS too short for SS0:SP0 gives #TS(TSS selector + EXT).
+    f.ring3(0x1000, 0x7000);
+    f.s().tr.limit = 4;
+    f.cpu.fault = {};
+    CHECK(!deliver_protected(f.cpu, 0x20, kNoErrorCode, EventKind::External));
+    CHECK(f.cpu.fault.vector == vec::TS);
+    CHECK(f.cpu.fault.error == 0x31);
 }

@@ -13,7 +13,8 @@ using rr86::test::seg_desc;
 
 namespace {
 
-// Loads `selector` into `seg` and returns the fault raised ({false} if none), leaving c.fault clear.
+// Loads `selector` into `seg` and returns the fault raised ({false} if none), leaving c.fault
+// clear.
 PendingFault try_load(PmFixture& f, unsigned seg, uint16_t selector) {
     f.cpu.fault = {};
     bool ok = load_segment(f.cpu, seg, selector);
@@ -62,12 +63,12 @@ TEST_CASE("pmode: data segment limit is enforced after the load") {
 
 TEST_CASE("pmode: data segment register load faults with their error codes") {
     PmFixture f;
-    f.gdt(7, seg_desc(0x20000, 0xfff, 0x12, 0x4));  // 0x38: not present data
-    f.gdt(8, seg_desc(0, 0xfffff, 0x98, 0xc));      // 0x40: execute-only code
-    f.gdt(9, seg_desc(0, 0xfffff, 0x9e, 0xc));      // 0x48: readable conforming code DPL 0
-    f.gdt(10, seg_desc(0, 0xfffff, 0x9a, 0xc));     // 0x50: readable non-conforming code DPL 0
-    f.gdt(11, seg_desc(0, 0xfffff, 0xd2, 0xc));     // 0x58: data DPL 2
-    f.gdt(12, seg_desc(0, 0xfffff, 0xf0, 0xc));     // 0x60: read-only data DPL 3
+    f.gdt(7, seg_desc(0x20000, 0xfff, 0x12, 0x4)); // 0x38: not present data
+    f.gdt(8, seg_desc(0, 0xfffff, 0x98, 0xc));     // 0x40: execute-only code
+    f.gdt(9, seg_desc(0, 0xfffff, 0x9e, 0xc));     // 0x48: readable conforming code DPL 0
+    f.gdt(10, seg_desc(0, 0xfffff, 0x9a, 0xc));    // 0x50: readable non-conforming code DPL 0
+    f.gdt(11, seg_desc(0, 0xfffff, 0xd2, 0xc));    // 0x58: data DPL 2
+    f.gdt(12, seg_desc(0, 0xfffff, 0xf0, 0xc));    // 0x60: read-only data DPL 3
     f.s().gdtr.limit = 13 * 8 - 1;
 
     SUBCASE("CPL 0") {
@@ -80,17 +81,17 @@ TEST_CASE("pmode: data segment register load faults with their error codes") {
         CHECK(faulted(try_load(f, FS, 0x13), vec::GP, 0x10)); // RPL 3 > DPL 0
         CHECK(!try_load(f, GS, 0x48).active);
         CHECK(!try_load(f, GS, 0x50).active);
-        CHECK(!try_load(f, FS, 0x5a).active); // RPL 2 <= DPL 2
+        CHECK(!try_load(f, FS, 0x5a).active);   // RPL 2 <= DPL 2
         CHECK(!try_load(f, DS, 0x0003).active); // null: allowed, unusable
         CHECK(f.s().seg[DS].selector == 3);
         CHECK((f.s().seg[DS].attr & seg_attr::P) == 0);
     }
     SUBCASE("CPL 3") {
         f.ring3(0x1000, 0x7000);
-        CHECK(faulted(try_load(f, DS, 0x13), vec::GP, 0x10));  // DPL 0 < CPL 3
-        CHECK(faulted(try_load(f, DS, 0x5b), vec::GP, 0x58));  // DPL 2 < CPL 3
-        CHECK(faulted(try_load(f, DS, 0x53), vec::GP, 0x50));  // non-conforming code DPL 0
-        CHECK(!try_load(f, DS, 0x4b).active);                  // conforming code: DPL ignored
+        CHECK(faulted(try_load(f, DS, 0x13), vec::GP, 0x10)); // DPL 0 < CPL 3
+        CHECK(faulted(try_load(f, DS, 0x5b), vec::GP, 0x58)); // DPL 2 < CPL 3
+        CHECK(faulted(try_load(f, DS, 0x53), vec::GP, 0x50)); // non-conforming code DPL 0
+        CHECK(!try_load(f, DS, 0x4b).active);                 // conforming code: DPL ignored
         CHECK(!try_load(f, ES, 0x63).active);
         CHECK(f.s().seg[ES].base == 0);
     }
@@ -105,9 +106,9 @@ TEST_CASE("pmode: the not-present fault is taken only after the privilege checks
 
 TEST_CASE("pmode: stack segment loads and their faults") {
     PmFixture f;
-    f.gdt(7, seg_desc(0x20000, 0xfff, 0x12, 0x4));  // 0x38: not present writable data
-    f.gdt(8, seg_desc(0, 0xfffff, 0x90, 0xc));      // 0x40: read-only data
-    f.gdt(9, seg_desc(0, 0xfffff, 0x9a, 0xc));      // 0x48: code
+    f.gdt(7, seg_desc(0x20000, 0xfff, 0x12, 0x4));   // 0x38: not present writable data
+    f.gdt(8, seg_desc(0, 0xfffff, 0x90, 0xc));       // 0x40: read-only data
+    f.gdt(9, seg_desc(0, 0xfffff, 0x9a, 0xc));       // 0x48: code
     f.gdt(10, seg_desc(0x30000, 0xffff, 0x92, 0x0)); // 0x50: 16-bit writable data
     f.s().gdtr.limit = 11 * 8 - 1;
 
@@ -137,7 +138,7 @@ TEST_CASE("pmode: mov ss and pop ss hold off interrupts for one instruction") {
     CHECK(f.s().intr_shadow == 1);
     f.raise_irq(0x20);
     f.run();
-    CHECK(f.s().gpr[EBX] == 1);                      // ran before the interrupt
+    CHECK(f.s().gpr[EBX] == 1);                     // ran before the interrupt
     CHECK(f.peek<uint32_t>(0x8000 - 12) == 0x100b); // return EIP = the hlt
     CHECK(f.s().eip == 0x3001);
 }
@@ -166,8 +167,8 @@ TEST_CASE("pmode: LSS, LFS and mov from segment registers") {
     f.poke_as<uint32_t>(0x2010, 0x00000abc);
     f.poke_as<uint16_t>(0x2014, 0x38);
     // lss esp, [0x2000] ; lfs ecx, [0x2010] ; mov eax, ss ; mov [0x2020], fs ; hlt
-    f.code({0x0f, 0xb2, 0x25, 0x00, 0x20, 0x00, 0x00, 0x0f, 0xb4, 0x0d, 0x10, 0x20, 0x00, 0x00,
-            0x8c, 0xd0, 0x8c, 0x25, 0x20, 0x20, 0x00, 0x00, 0xf4});
+    f.code({0x0f, 0xb2, 0x25, 0x00, 0x20, 0x00, 0x00, 0x0f, 0xb4, 0x0d, 0x10, 0x20,
+            0x00, 0x00, 0x8c, 0xd0, 0x8c, 0x25, 0x20, 0x20, 0x00, 0x00, 0xf4});
     f.s().gpr[EAX] = 0xffffffff;
     f.poke_as<uint32_t>(0x2020, 0xffffffff);
     f.run();
@@ -175,7 +176,7 @@ TEST_CASE("pmode: LSS, LFS and mov from segment registers") {
     CHECK(f.s().seg[SS].base == 0x40000);
     CHECK(f.s().gpr[ECX] == 0xabc);
     CHECK(f.s().seg[FS].selector == 0x38);
-    CHECK(f.s().gpr[EAX] == 0x38);                   // zero-extended
+    CHECK(f.s().gpr[EAX] == 0x38);                  // zero-extended
     CHECK(f.peek<uint32_t>(0x2020) == 0xffff0038u); // a 16-bit store
 }
 
@@ -184,7 +185,7 @@ TEST_CASE("pmode: LDS with a bad selector leaves the register alone") {
     f.idt(13, gate_desc(0x08, 0x3000, 0x8e));
     f.poke(0x3000, {0xf4});
     f.poke_as<uint32_t>(0x2000, 0x11111111);
-    f.poke_as<uint16_t>(0x2004, 0x28); // the TSS
+    f.poke_as<uint16_t>(0x2004, 0x28);                  // the TSS
     f.code({0xc5, 0x35, 0x00, 0x20, 0x00, 0x00, 0xf4}); // lds esi, [0x2000] ; hlt
     f.s().gpr[ESI] = 0x5555;
     f.s().gpr[ESP] = 0x8000;
@@ -199,7 +200,7 @@ TEST_CASE("pmode: far jump from 16-bit to 32-bit code") {
     f.gdt(8, seg_desc(0, 0xffff, 0x9b, 0x0)); // 0x40: 16-bit code, 64 KiB
     f.s().seg[CS] = {0, 0xffff, 0x40, 0x9b};
     f.cpu.state_changed();
-    f.code({0xea, 0x00, 0x20, 0x08, 0x00}); // jmp 0x08:0x2000 (16-bit offset)
+    f.code({0xea, 0x00, 0x20, 0x08, 0x00});               // jmp 0x08:0x2000 (16-bit offset)
     f.poke(0x2000, {0xb8, 0x78, 0x56, 0x34, 0x12, 0xf4}); // mov eax, 0x12345678 ; hlt
     f.run();
     CHECK(f.s().gpr[EAX] == 0x12345678);
@@ -266,8 +267,8 @@ TEST_CASE("pmode: call gate from ring 3 to ring 0 and back with RET far") {
     // ring 3: call 0x33:0 ; jmp $
     f.code({0x9a, 0x00, 0x00, 0x00, 0x00, 0x33, 0x00, 0xeb, 0xfe});
     // ring 0: mov eax, cs ; mov ecx, ss ; mov edx, esp ; mov si, 0x10 ; mov ds, si ; retf 8
-    f.poke(0x3000, {0x8c, 0xc8, 0x8c, 0xd1, 0x89, 0xe2, 0x66, 0xbe, 0x10, 0x00, 0x8e, 0xde,
-                    0xca, 0x08, 0x00});
+    f.poke(0x3000, {0x8c, 0xc8, 0x8c, 0xd1, 0x89, 0xe2, 0x66, 0xbe, 0x10, 0x00, 0x8e, 0xde, 0xca,
+                    0x08, 0x00});
     f.run(20);
     CHECK(f.s().gpr[EAX] == 0x08);
     CHECK(f.s().gpr[ECX] == 0x10);
@@ -294,7 +295,7 @@ TEST_CASE("pmode: 16-bit call gate at the same privilege level") {
     f.gdt(6, gate_desc(0x08, 0x3000, 0x84)); // 0x30: 16-bit call gate DPL 0
     f.s().gpr[ESP] = 0x8000;
     f.code({0x9a, 0x00, 0x00, 0x00, 0x00, 0x30, 0x00, 0xf4}); // call 0x30:0 ; hlt
-    f.poke(0x3000, {0x66, 0xcb});                            // o16 retf
+    f.poke(0x3000, {0x66, 0xcb});                             // o16 retf
     f.run();
     CHECK(f.s().eip == 0x1008);
     CHECK(f.s().gpr[ESP] == 0x8000);
@@ -304,10 +305,10 @@ TEST_CASE("pmode: 16-bit call gate at the same privilege level") {
 
 TEST_CASE("pmode: call gate checks") {
     PmFixture f;
-    f.gdt(6, gate_desc(0x08, 0x3000, 0x8c));  // 0x30: call gate DPL 0
-    f.gdt(7, gate_desc(0x08, 0x3000, 0x6c));  // 0x38: call gate DPL 3, not present
-    f.gdt(8, gate_desc(0x50, 0x3000, 0xec));  // 0x40: call gate DPL 3 to a data segment
-    f.gdt(9, gate_desc(0x08, 0x3000, 0xec));  // 0x48: call gate DPL 3 to ring-0 code
+    f.gdt(6, gate_desc(0x08, 0x3000, 0x8c)); // 0x30: call gate DPL 0
+    f.gdt(7, gate_desc(0x08, 0x3000, 0x6c)); // 0x38: call gate DPL 3, not present
+    f.gdt(8, gate_desc(0x50, 0x3000, 0xec)); // 0x40: call gate DPL 3 to a data segment
+    f.gdt(9, gate_desc(0x08, 0x3000, 0xec)); // 0x48: call gate DPL 3 to ring-0 code
     f.gdt(10, seg_desc(0, 0xfffff, 0x92, 0xc));
     f.ring3(0x1000, 0x7000);
     auto call = [&](uint16_t sel) {
@@ -337,10 +338,10 @@ TEST_CASE("pmode: call gate checks") {
 TEST_CASE("pmode: far return to an outer level checks the popped SS") {
     PmFixture f;
     f.s().gpr[ESP] = 0x8000;
-    f.poke_as<uint32_t>(0x8000, 0x5000);  // EIP
-    f.poke_as<uint32_t>(0x8004, 0x1b);    // CS ring 3
-    f.poke_as<uint32_t>(0x8008, 0x6000);  // ESP
-    f.poke_as<uint32_t>(0x800c, 0x10);    // SS: ring-0 data, wrong for ring 3
+    f.poke_as<uint32_t>(0x8000, 0x5000); // EIP
+    f.poke_as<uint32_t>(0x8004, 0x1b);   // CS ring 3
+    f.poke_as<uint32_t>(0x8008, 0x6000); // ESP
+    f.poke_as<uint32_t>(0x800c, 0x10);   // SS: ring-0 data, wrong for ring 3
     CHECK(!far_return(f.cpu, true, 0));
     CHECK(faulted(f.cpu.fault, vec::GP, 0x10));
     f.cpu.fault = {};
