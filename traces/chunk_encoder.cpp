@@ -162,18 +162,4 @@ Status ChunkEncoder::encode_events(const Batch& batch, uint32_t begin, uint32_t 
     return {};
 }
 
-Result<ChunkFrame> ChunkEncoder::append_index(const TraceIndex& index, std::vector<uint8_t>& out) {
-    uint32_t words = 0;
-    std::vector<uint8_t> packed = index.pack(words);
-    ChunkFrame frame;
-    frame.kind = ChunkKind::Index;
-    frame.count = static_cast<uint32_t>(index.chunks().size());
-    const auto& events = index.event_chunks();
-    if (!events.empty()) {
-        frame.first_icount = index.chunks()[events.front()].frame.first_icount;
-        frame.last_icount = index.chunks()[events.back()].frame.last_icount;
-    }
-    return codec_.append_packed(packed, words, frame, out);
-}
-
 } // namespace rr86::trace

@@ -26,10 +26,6 @@ public:
     Status encode(const Batch& batch, uint32_t begin, uint32_t end, uint64_t base,
                   std::vector<uint8_t>& out, TraceIndex& index);
 
-    // Appends the index chunk describing everything encoded so far (plus `index`'s other
-    // entries) to `out`.
-    Result<ChunkFrame> append_index(const TraceIndex& index, std::vector<uint8_t>& out);
-
     uint64_t events() const { return events_; }
     uint64_t last_icount() const { return last_icount_; }
 

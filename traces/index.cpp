@@ -83,6 +83,26 @@ std::vector<uint8_t> TraceIndex::pack(uint32_t& words) const {
     return pack_message(message, words);
 }
 
+Result<std::vector<uint8_t>> TraceIndex::encode_footer(uint64_t offset) const {
+    uint32_t words = 0;
+    std::vector<uint8_t> packed = pack(words);
+    ChunkFrame frame;
+    frame.kind = ChunkKind::Index;
+    frame.count = static_cast<uint32_t>(chunks_.size());
+    if (!event_chunks_.empty()) {
+        frame.first_icount = chunks_[event_chunks_.front()].frame.first_icount;
+        frame.last_icount = chunks_[event_chunks_.back()].frame.last_icount;
+    }
+    std::vector<uint8_t> out;
+    FrameCodec codec;
+    auto written = codec.append_packed(packed, words, frame, out);
+    if (!written) return written.error();
+    size_t at = out.size();
+    out.resize(at + Trailer::kSize);
+    Trailer{offset}.encode(out.data() + at);
+    return out;
+}
+
 namespace {
 
 Result<ChunkFrame> entry_frame(schema::ChunkEntry::Reader e, unsigned i) {

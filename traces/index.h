@@ -41,6 +41,10 @@ public:
     // no overlaps, event chunks in icount order, blob entries naming data chunks.
     Status validate(uint64_t begin, uint64_t end) const;
 
+    // The index chunk and the trailer pointing at it, for writing at `offset`, the end of the
+    // last chunk: what close() and repair append.
+    Result<std::vector<uint8_t>> encode_footer(uint64_t offset) const;
+
     // The Index message, packed; `words` receives its unpacked size.
     std::vector<uint8_t> pack(uint32_t& words) const;
     static Result<TraceIndex> unpack(std::span<const uint8_t> packed, uint32_t words);

@@ -84,18 +84,20 @@ Status TraceReader::open_chunks() {
     }
     bool trailer_present = !st.message().empty();
     if (trailer_present) notes_.push_back(st.message() + "; chunks found by walking the frames");
+    const std::string& file = name();
     ScanResult scan = scan_chunks(*source_, chunks_begin_);
     index_ = std::move(scan.index);
     chunks_end_ = scan.end;
     if (scan.index_frame && !trailer_present)
-        notes_.push_back(fmt::format("index chunk at offset {} has no trailer", *scan.index_frame));
+        notes_.push_back(
+            fmt::format("{}: index chunk at offset {} has no trailer", file, *scan.index_frame));
     if (!scan.stopped.empty())
-        notes_.push_back(fmt::format("stopped at {}; the {} chunks before it are readable",
-                                     scan.stopped, index_.chunks().size()));
+        notes_.push_back(fmt::format("{}: stopped at {}; the {} chunks before it are readable",
+                                     file, scan.stopped, index_.chunks().size()));
     if (!trailer_present)
-        notes_.push_back(fmt::format("no index (the writer did not close the file): {} complete "
-                                     "chunks recovered; `rr86 trace repair` writes the index",
-                                     index_.chunks().size()));
+        notes_.push_back(fmt::format("{}: no index (the writer did not close the file): {} "
+                                     "complete chunks recovered; `rr86 trace repair` writes it",
+                                     file, index_.chunks().size()));
     return {};
 }
 

@@ -32,6 +32,7 @@ public:
     ~TraceReader();
 
     const std::string& name() const;
+    const ByteSource& source() const { return *source_; }
     const Header& header() const { return header_; }
     const TraceIndex& index() const { return index_; }
     uint64_t file_size() const;

@@ -11,11 +11,15 @@ ScanResult scan_chunks(const ByteSource& source, uint64_t begin) {
         if (size - at < ChunkFrame::kSize) {
             scan.stopped = fmt::format("offset {}: torn chunk header ({} of {} bytes)", at,
                                        size - at, ChunkFrame::kSize);
+            scan.torn = true;
             break;
         }
         uint8_t bytes[ChunkFrame::kSize];
         if (auto st = source.read_at(at, bytes, sizeof bytes); !st) {
-            scan.stopped = st.message();
+            // The source's message starts with the file name; the caller adds its own.
+            std::string what = st.message();
+            if (what.rfind(source.name() + ": ", 0) == 0) what.erase(0, source.name().size() + 2);
+            scan.stopped = what;
             break;
         }
         auto frame = ChunkFrame::decode(bytes);
@@ -32,6 +36,7 @@ ScanResult scan_chunks(const ByteSource& source, uint64_t begin) {
             scan.stopped = fmt::format("chunk {} at offset {}: torn ({} of {} bytes)",
                                        scan.index.chunks().size(), at, size - at,
                                        frame->total_bytes());
+            scan.torn = true;
             break;
         }
         if (frame->kind == ChunkKind::Events && frame->first_icount < last_icount) {

@@ -19,6 +19,9 @@ struct ScanResult {
     // Why the walk stopped before the end of the file, or empty when it reached it (or an index
     // chunk). A torn tail after a crash lands here, as does damage in the middle.
     std::string stopped;
+    // The stop is what a killed writer leaves: a chunk or chunk header cut short by the end of
+    // the file. Anything else (a bad magic or checksum with bytes after it) is damage.
+    bool torn = false;
 };
 
 ScanResult scan_chunks(const ByteSource& source, uint64_t begin);

@@ -138,17 +138,10 @@ private:
     // Even after an encoding error the index is written, so the file stays readable up to it.
     void finish() {
         if (!io_failed_) {
-            uint64_t index_offset = sink_.offset();
-            auto frame = encoder_.append_index(index_, out_);
-            if (!frame) {
-                fail(frame.status(), false);
-                out_.clear();
-            } else {
-                size_t at = out_.size();
-                out_.resize(at + Trailer::kSize);
-                Trailer{index_offset}.encode(out_.data() + at);
-                emit();
-            }
+            auto footer = index_.encode_footer(sink_.offset());
+            if (!footer) fail(footer.status(), false);
+            else out_ = std::move(*footer);
+            emit();
             if (!io_failed_ && options_.sync_on_close) {
                 if (auto st = sink_.sync(); !st) fail(st, true);
             }
