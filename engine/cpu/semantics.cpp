@@ -10,6 +10,7 @@
 //  - a semantic that changes something a decoded block depends on (CR0, CS, paging, A20, IF for
 //    a pending interrupt) sets c.end_block.
 #include "engine/cpu/bind.h"
+#include "engine/cpu/exceptions.h"
 #include "engine/cpu/flags.h"
 #include "engine/cpu/intrinsics.h"
 #include "engine/cpu/operands.h"
@@ -19,6 +20,7 @@ namespace rr86 {
 
 #include "engine/cpu/semantics/arith.inc"
 #include "engine/cpu/semantics/control.inc"
+#include "engine/cpu/semantics/string.inc" // after control.inc: uses its helpers
 #include "engine/cpu/semantics/far.inc"
 
 Handler bind_semantics(const BindCtx& b) {
@@ -26,6 +28,7 @@ Handler bind_semantics(const BindCtx& b) {
     static constexpr Binder kFamilies[] = {
         bind_arith,
         bind_control,
+        bind_string,
         bind_far,
     };
     for (Binder f : kFamilies)
