@@ -168,8 +168,7 @@ bool push_frame_and_enter(Cpu& c, const GateTarget& g, FarStack& st, bool inner,
     if (vm) {
         const unsigned data_segs[] = {ES, DS, FS, GS};
         for (unsigned seg : data_segs)
-            s.seg[seg] = Segment{0, 0, 0, 0};
-        c.state_changed();
+            set_null_segment(c, seg, 0);
     }
     set_code_segment(c, g.sel, cs, new_cpl);
     s.eip = g.offset;

@@ -34,6 +34,12 @@ void load_segment_real(Cpu& c, unsigned seg, uint16_t selector) {
     Segment& s = c.s.seg[seg];
     s.selector = selector;
     s.base = uint32_t(selector) << 4;
+    // A real-mode load makes a register usable again after a protected-mode null load (the
+    // "unusable" state of SDM vol. 3 §26.3.1.2), leaving the cached limit and type alone.
+    if (s.attr & seg_attr::S)
+        s.attr |= seg_attr::P;
+    else
+        s.attr = seg_attr::P | seg_attr::S | seg_attr::WRITABLE | seg_attr::ACCESSED;
     if (c.v86_mode()) {
         s.limit = 0xffff;
         s.attr =
@@ -60,7 +66,7 @@ bool load_stack_segment(Cpu& c, uint16_t selector) {
 // otherwise a data or readable code segment, DPL >= max(CPL, RPL) unless conforming code).
 bool load_data_segment(Cpu& c, unsigned seg, uint16_t selector) {
     if (null_selector(selector)) {
-        c.s.seg[seg] = Segment{0, 0, selector, 0};
+        set_null_segment(c, seg, selector);
         return true;
     }
     Descriptor d;
@@ -320,17 +326,21 @@ void set_stack(Cpu& c, const Segment& ss, uint32_t esp) {
     c.refresh_segment(SS);
 }
 
+void set_null_segment(Cpu& c, unsigned seg, uint16_t selector) {
+    Segment& s = c.s.seg[seg];
+    s.selector = selector;
+    s.attr &= uint16_t(~seg_attr::P);
+    c.refresh_segment(seg);
+}
+
 void null_inaccessible_segments(Cpu& c) {
     const unsigned data_segs[] = {ES, DS, FS, GS};
     for (unsigned seg : data_segs) {
-        Segment& s = c.s.seg[seg];
-        if (!(s.attr & seg_attr::S)) continue; // already null / unusable
+        const Segment& s = c.s.seg[seg];
+        if (!(s.attr & seg_attr::P) || !(s.attr & seg_attr::S)) continue; // already unusable
         bool conforming = (s.attr & seg_attr::CODE) && (s.attr & seg_attr::CONFORMING);
         unsigned dpl = (s.attr & seg_attr::DPL) >> seg_attr::DPL_SHIFT;
-        if (!conforming && dpl < c.s.cpl) {
-            s = Segment{0, 0, 0, 0};
-            c.refresh_segment(seg);
-        }
+        if (!conforming && dpl < c.s.cpl) set_null_segment(c, seg, 0);
     }
 }
 

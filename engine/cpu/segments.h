@@ -109,6 +109,10 @@ bool tss_inner_stack(Cpu& c, unsigned dpl, uint16_t& ss, uint32_t& esp, Descript
 // replaced). Refreshes the SS check window.
 void set_stack(Cpu& c, const Segment& ss, uint32_t esp);
 
+// Loads a null selector: the register becomes unusable (P clear; every access faults in protected
+// mode) while base and limit stay cached, so a later real-mode load makes it usable again.
+void set_null_segment(Cpu& c, unsigned seg, uint16_t selector);
+
 // After a return to an outer privilege level: ES, DS, FS, GS holding a data or non-conforming
 // code segment with DPL < CPL are loaded with a null selector (SDM vol. 2 RET, IRET).
 void null_inaccessible_segments(Cpu& c);

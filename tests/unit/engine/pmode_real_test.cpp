@@ -130,3 +130,22 @@ TEST_CASE("unreal mode: a 4 GiB DS limit survives the return to real mode") {
     CHECK(f.s().eip == 0x3001);
     CHECK(f.peek<uint16_t>(f.s().gpr[ESP]) == at);
 }
+
+TEST_CASE("a null selector loaded in protected mode is usable again after a real-mode load") {
+    CpuFixture f;
+    f.s().cr0 |= cr0::PE;
+    f.cpu.state_changed();
+    f.code({0x31, 0xc0, 0x8e, 0xe0, 0xf4}); // xor ax, ax ; mov fs, ax ; hlt
+    f.run();
+    CHECK((f.s().seg[FS].attr & seg_attr::P) == 0);
+    f.s().cr0 &= ~cr0::PE;
+    f.cpu.state_changed();
+    f.s().halted = 0;
+    f.poke_as<uint16_t>(0x20010, 0x4321);
+    // mov ax, 0x2000 ; mov fs, ax ; mov bx, fs:[0x10] ; hlt
+    f.code({0xb8, 0x00, 0x20, 0x8e, 0xe0, 0x64, 0x8b, 0x1e, 0x10, 0x00, 0xf4});
+    f.run();
+    CHECK((f.s().gpr[EBX] & 0xffff) == 0x4321);
+    CHECK(f.s().seg[FS].limit == 0xffff);
+    CHECK((f.s().seg[FS].attr & seg_attr::P) != 0);
+}
