@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstring>
 #include <random>
 
 namespace rr86::trace::test {
@@ -39,6 +40,7 @@ Header sample_header() {
 std::vector<uint8_t> sector_bytes(uint64_t lba) {
     std::vector<uint8_t> bytes(512);
     for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(lba * 7 + i);
+    std::memcpy(bytes.data(), &lba, sizeof lba); // one content per lba
     return bytes;
 }
 
