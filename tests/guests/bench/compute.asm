@@ -1,0 +1,81 @@
+; Benchmark (not a test): compute-bound 32-bit protected-mode code. Each of ITERATIONS rounds
+; runs a hash over a 16-dword buffer (loads, IMUL, ADD, XOR, ROL, stores, a counted inner loop),
+; copies the buffer with REP MOVSD, and takes a data-dependent branch. The loop counts are fixed,
+; so the instruction count is deterministic (about 109 M). Run it with
+;   guest_runner --bench --asm tests/guests/bench/compute.asm <build>/tests/guests/bench/compute.bin
+;
+; limit: 200000000
+; expect: exit=port:1 icount=109119974 ebx=0xdd4313f3 edx=0x9c26c ebp=0 mem32[0x5000]=0xdd4313f3
+%include "x86.inc"
+bits 16
+org LOAD_ADDR
+
+ITERATIONS equ 640000
+BUF equ 0x10000                         ; 16 dwords hashed in place
+COPY equ 0x11000                        ; REP MOVSD destination
+
+start:
+    real_mode_start
+    lgdt [gdtr]
+    mov eax, cr0
+    or al, 1
+    mov cr0, eax
+    jmp 0x08:pm32
+
+bits 32
+pm32:
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov esp, 0x90000
+    cld
+    mov edi, BUF
+    mov ecx, 16
+    mov eax, 0x12345678
+.init:
+    stosd
+    add eax, 0x9e3779b9
+    loop .init
+    mov ebp, ITERATIONS
+    xor ebx, ebx
+    xor edx, edx
+.round:
+    mov esi, BUF
+    mov ecx, 16
+.hash:                                  ; 9 instructions per dword
+    mov eax, [esi]
+    imul eax, eax, 0x01000193
+    add eax, ebx
+    xor ebx, eax
+    rol ebx, 5
+    mov [esi], eax
+    add esi, 4
+    dec ecx
+    jnz .hash
+    mov esi, BUF
+    mov edi, COPY
+    mov ecx, 16
+    rep movsd
+    test ebx, 1
+    jz .even
+    add edx, 3
+    jmp .next
+.even:
+    sub edx, 1
+.next:
+    dec ebp
+    jnz .round
+    mov [0x5000], ebx
+    mov [0x5004], edx
+    test_exit 0
+
+    align 8
+gdt:
+    dq 0
+    desc 0, 0xfffff, 0x9a, 0xc0         ; 0x08 code
+    desc 0, 0xfffff, 0x92, 0xc0         ; 0x10 data
+gdt_end:
+gdtr:
+    dw gdt_end - gdt - 1
+    dd gdt

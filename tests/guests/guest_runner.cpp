@@ -1,0 +1,321 @@
+// Runs a guest program (a flat nasm binary) on a bare machine and checks its expected final state.
+//
+// The machine: RAM only, the image loaded at physical 0x7C00 and entered at 0000:7C00 in real
+// mode (as a BIOS enters a boot sector), A20 on. Two ports exist:
+//   0xF4  test exit, as QEMU's isa-debug-exit: writing v ends the run with status (v << 1) | 1
+//   0xE9  debug console: bytes written go to stderr
+// The run ends on HLT (the runner has no interrupt source, so a halted CPU never wakes), on a
+// write to the exit port, on a triple fault, or at the instruction limit.
+//
+// Expectations come from the guest source, in comment lines of the form
+//   ; expect: eax=0x1234 flags&0x8d5=0x44 mem32[0x5000]=0xcafe exit=halt
+// Keys: eax..edi, ax..di, eip, eflags, flags (alias of eflags), es cs ss ds fs gs (selectors),
+// <seg>.base <seg>.limit <seg>.attr, cr0 cr2 cr3 cr4, cpl, icount, a20, mem8/16/32[phys];
+// any key may carry a mask (`key&mask=value`). exit= is halt | triple-fault | port:<status> |
+// limit. A line `; limit: N` sets the instruction limit.
+//
+// Usage: guest_runner [--asm SOURCE] [--limit N] [--bench] IMAGE
+// Prints PASS/FAIL, the instructions retired and a state hash (XXH3 of CpuState).
+#include "engine/cpu/cpu.h"
+#include "engine/cpu/flags.h"
+#include "engine/cpu/interp.h"
+#include "engine/memory/io_ports.h"
+#include "engine/memory/phys_map.h"
+
+#include <xxhash.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace rr86;
+
+namespace {
+
+constexpr uint64_t kRamBytes = 32u << 20;
+constexpr uint32_t kLoadAddress = 0x7c00;
+constexpr uint16_t kExitPort = 0xf4, kConsolePort = 0xe9;
+constexpr uint64_t kDefaultLimit = 100'000'000;
+
+// isa-debug-exit and a debug console.
+class TestPorts : public PortHandler {
+  public:
+    explicit TestPorts(Cpu& cpu) : cpu_(cpu) {}
+    std::optional<int> status;
+
+    void port_write(uint16_t port, unsigned size, uint32_t value) override {
+        if (port == kExitPort) {
+            status = int(((value & 0xff) << 1) | 1);
+            cpu_.request_exit(cpu_exit::REQUEST);
+        } else if (port == kConsolePort) {
+            std::fputc(int(value & 0xff), stderr);
+        }
+    }
+    uint32_t port_read(uint16_t, unsigned size) override {
+        return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+    }
+
+  private:
+    Cpu& cpu_;
+};
+
+struct Expect {
+    std::string key; // as written, for messages
+    std::string name;
+    uint64_t mask = ~0ull;
+    uint64_t value = 0;
+    std::string text; // exit=
+};
+
+bool parse_number(const std::string& s, uint64_t& v) {
+    if (s.empty()) return false;
+    char* end = nullptr;
+    v = std::strtoull(s.c_str(), &end, 0);
+    return end && *end == 0;
+}
+
+// Reads `; expect:` and `; limit:` lines from the guest source.
+bool parse_source(const std::string& path, std::vector<Expect>& out, uint64_t& limit) {
+    std::ifstream in(path);
+    if (!in) {
+        std::fprintf(stderr, "guest_runner: cannot read %s\n", path.c_str());
+        return false;
+    }
+    std::string line;
+    while (std::getline(in, line)) {
+        size_t p = line.find_first_not_of(" \t");
+        if (p == std::string::npos || line[p] != ';') continue;
+        std::string rest = line.substr(p + 1);
+        size_t q = rest.find_first_not_of(" \t");
+        if (q == std::string::npos) continue;
+        rest = rest.substr(q);
+        if (rest.rfind("limit:", 0) == 0) {
+            std::string v = rest.substr(6);
+            v.erase(0, v.find_first_not_of(" \t"));
+            if (!parse_number(v.substr(0, v.find_first_of(" \t")), limit)) return false;
+            continue;
+        }
+        if (rest.rfind("expect:", 0) != 0) continue;
+        std::istringstream words(rest.substr(7));
+        std::string w;
+        while (words >> w) {
+            size_t eq = w.find('=');
+            if (eq == std::string::npos) {
+                std::fprintf(stderr, "guest_runner: bad expectation '%s'\n", w.c_str());
+                return false;
+            }
+            Expect e;
+            e.key = w.substr(0, eq);
+            std::string val = w.substr(eq + 1);
+            e.name = e.key;
+            size_t amp = e.key.find('&');
+            if (amp != std::string::npos) {
+                e.name = e.key.substr(0, amp);
+                if (!parse_number(e.key.substr(amp + 1), e.mask)) {
+                    std::fprintf(stderr, "guest_runner: bad mask in '%s'\n", w.c_str());
+                    return false;
+                }
+            }
+            if (e.name == "exit") {
+                e.text = val;
+            } else if (!parse_number(val, e.value)) {
+                std::fprintf(stderr, "guest_runner: bad value in '%s'\n", w.c_str());
+                return false;
+            }
+            out.push_back(e);
+        }
+    }
+    return true;
+}
+
+class GuestMachine {
+  public:
+    GuestMachine() : ports_(cpu_) {
+        mem_.map_memory(0, kRamBytes, mem_.ram(), mem_.ram(), "ram");
+        io_.claim(kExitPort, 1, &ports_);
+        io_.claim(kConsolePort, 1, &ports_);
+        cpu_.mem = &mem_;
+        cpu_.io = &io_;
+        cpu_reset(cpu_);
+        // A BIOS hands a boot sector control at 0000:7C00 with the IVT at 0.
+        cpu_.s.seg[CS] = {0, 0xffff, 0, cpu_.s.seg[CS].attr};
+        cpu_.s.eip = kLoadAddress;
+        cpu_.s.idtr = {0, 0x3ff};
+        cpu_.state_changed();
+        interp_ = std::make_unique<Interpreter>(cpu_);
+    }
+
+    bool load(const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) return false;
+        std::vector<char> img((std::istreambuf_iterator<char>(in)), {});
+        return !img.empty() && mem_.write_ram(kLoadAddress, img.data(), img.size());
+    }
+
+    // Runs to the end of the session; returns the exit kind as the expect syntax spells it.
+    std::string run(uint64_t limit) {
+        cpu_.icount_limit = cpu_.s.icount + limit;
+        for (;;) {
+            cpu_.exit_reasons = 0;
+            interp_->run();
+            uint32_t why = cpu_.exit_reasons;
+            if (why & cpu_exit::TRIPLE_FAULT) return "triple-fault";
+            if (ports_.status) return "port:" + std::to_string(*ports_.status);
+            if (why & cpu_exit::HALTED) return "halt";
+            if (cpu_.s.icount >= cpu_.icount_limit) return "limit";
+            if (!why) return "limit";
+        }
+    }
+
+    Cpu& cpu() { return cpu_; }
+    PhysMap& mem() { return mem_; }
+
+  private:
+    PhysMap mem_{kRamBytes};
+    IoPorts io_;
+    Cpu cpu_;
+    TestPorts ports_;
+    std::unique_ptr<Interpreter> interp_;
+};
+
+std::optional<uint64_t> actual_value(GuestMachine& m, const std::string& name) {
+    const CpuState& s = m.cpu().s;
+    static const char* k32[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+    static const char* k16[] = {"ax", "cx", "dx", "bx", "sp", "bp", "si", "di"};
+    static const char* kSeg[] = {"es", "cs", "ss", "ds", "fs", "gs"};
+    for (unsigned i = 0; i < 8; ++i) {
+        if (name == k32[i]) return s.gpr[i];
+        if (name == k16[i]) return s.gpr[i] & 0xffff;
+    }
+    for (unsigned i = 0; i < kNumSegs; ++i) {
+        std::string sn = kSeg[i];
+        if (name == sn) return s.seg[i].selector;
+        if (name == sn + ".base") return s.seg[i].base;
+        if (name == sn + ".limit") return s.seg[i].limit;
+        if (name == sn + ".attr") return s.seg[i].attr;
+    }
+    if (name == "eip") return s.eip;
+    if (name == "eflags" || name == "flags") return read_eflags(s);
+    if (name == "cr0") return s.cr0;
+    if (name == "cr2") return s.cr2;
+    if (name == "cr3") return s.cr3;
+    if (name == "cr4") return s.cr4;
+    if (name == "cpl") return s.cpl;
+    if (name == "icount") return s.icount;
+    if (name == "a20") return s.a20;
+    for (unsigned bits : {8u, 16u, 32u}) {
+        std::string pre = "mem" + std::to_string(bits) + "[";
+        if (name.rfind(pre, 0) == 0 && name.back() == ']') {
+            uint64_t addr;
+            if (!parse_number(name.substr(pre.size(), name.size() - pre.size() - 1), addr))
+                return std::nullopt;
+            uint32_t v = 0;
+            if (!m.mem().read_ram(addr, &v, bits / 8)) return std::nullopt;
+            return v;
+        }
+    }
+    return std::nullopt;
+}
+
+uint64_t state_hash(const CpuState& s) { return XXH3_64bits(&s, sizeof s); }
+
+void print_state(const CpuState& s) {
+    std::printf("  eax=%08x ecx=%08x edx=%08x ebx=%08x esp=%08x ebp=%08x esi=%08x edi=%08x\n",
+                s.gpr[0], s.gpr[1], s.gpr[2], s.gpr[3], s.gpr[4], s.gpr[5], s.gpr[6], s.gpr[7]);
+    std::printf("  eip=%08x eflags=%08x cr0=%08x cr2=%08x cr3=%08x cr4=%08x cpl=%u\n", s.eip,
+                read_eflags(s), s.cr0, s.cr2, s.cr3, s.cr4, s.cpl);
+    static const char* kSeg[] = {"es", "cs", "ss", "ds", "fs", "gs"};
+    for (unsigned i = 0; i < kNumSegs; ++i)
+        std::printf("  %s=%04x base=%08x limit=%08x attr=%03x%s", kSeg[i], s.seg[i].selector,
+                    s.seg[i].base, s.seg[i].limit, s.seg[i].attr, i % 2 ? "\n" : "");
+}
+
+int usage() {
+    std::fprintf(stderr, "usage: guest_runner [--asm SOURCE] [--limit N] [--bench] IMAGE\n");
+    return 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string asm_path, image;
+    uint64_t limit = kDefaultLimit;
+    bool limit_given = false, bench = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--asm" && i + 1 < argc) {
+            asm_path = argv[++i];
+        } else if (a == "--limit" && i + 1 < argc) {
+            if (!parse_number(argv[++i], limit)) return usage();
+            limit_given = true;
+        } else if (a == "--bench") {
+            bench = true;
+        } else if (!a.empty() && a[0] != '-' && image.empty()) {
+            image = a;
+        } else {
+            return usage();
+        }
+    }
+    if (image.empty()) return usage();
+    std::vector<Expect> expects;
+    uint64_t src_limit = limit;
+    if (!asm_path.empty() && !parse_source(asm_path, expects, src_limit)) return 2;
+    if (!limit_given) limit = src_limit;
+
+    GuestMachine m;
+    if (!m.load(image)) {
+        std::fprintf(stderr, "guest_runner: cannot load %s\n", image.c_str());
+        return 2;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    std::string exit = m.run(limit);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const CpuState& s = m.cpu().s;
+
+    if (bench) {
+        std::printf("instructions retired: %" PRIu64 "\n", s.icount);
+        std::printf("seconds: %.3f\n", secs);
+        std::printf("interpreter MIPS: %.1f\n", secs > 0 ? double(s.icount) / secs / 1e6 : 0.0);
+        std::printf("exit=%s state hash %016" PRIx64 "\n", exit.c_str(), state_hash(s));
+        if (expects.empty()) return 0;
+    }
+
+    std::vector<std::string> fails;
+    for (const Expect& e : expects) {
+        if (e.name == "exit") {
+            if (e.text != exit) fails.push_back("exit=" + exit + " (want " + e.text + ")");
+            continue;
+        }
+        std::optional<uint64_t> v = actual_value(m, e.name);
+        if (!v) {
+            fails.push_back("unknown key " + e.key);
+            continue;
+        }
+        if ((*v & e.mask) != (e.value & e.mask)) {
+            char b[160];
+            std::snprintf(b, sizeof b, "%s=0x%" PRIx64 " (want 0x%" PRIx64 ")", e.key.c_str(),
+                          *v & e.mask, e.value & e.mask);
+            fails.push_back(b);
+        }
+    }
+    std::printf("%s %s: exit=%s icount=%" PRIu64 " state hash %016" PRIx64 "\n",
+                fails.empty() ? "PASS" : "FAIL", image.c_str(), exit.c_str(), s.icount,
+                state_hash(s));
+    if (!fails.empty()) {
+        for (const auto& f : fails) std::printf("  mismatch: %s\n", f.c_str());
+        print_state(s);
+    }
+    if (expects.empty() && !bench) {
+        std::printf("  (no expectations in the source)\n");
+        return 1;
+    }
+    return fails.empty() ? 0 : 1;
+}
