@@ -149,3 +149,14 @@ TEST_CASE("a null selector loaded in protected mode is usable again after a real
     CHECK(f.s().seg[FS].limit == 0xffff);
     CHECK((f.s().seg[FS].attr & seg_attr::P) != 0);
 }
+
+TEST_CASE("16-bit addressing: the selector of a far pointer at FFFEh wraps to offset 0") {
+    CpuFixture f;
+    f.poke_as<uint16_t>(0xfffe, 0x0123); // offset
+    f.poke_as<uint16_t>(0x0000, 0x0456); // selector, after the wrap
+    f.code({0xc4, 0x37, 0xf4});          // les si, [bx] ; hlt
+    f.s().gpr[EBX] = 0xfffe;
+    f.run();
+    CHECK((f.s().gpr[ESI] & 0xffff) == 0x0123);
+    CHECK(f.s().seg[ES].selector == 0x0456);
+}
