@@ -13,8 +13,10 @@ constexpr unsigned kMaxBlockInsns = 64;
 void raise_gp0(Cpu& c, const Insn&) { raise_gp(c, 0); }
 
 // Fetches up to `want` code bytes at CS:eip, stopping at the CS limit or at the first byte whose
-// page cannot be fetched (the fault is kept only if decoding needs that byte).
-size_t fetch_code(Cpu& c, uint32_t eip, uint8_t* buf, size_t want, PendingFault& fault) {
+// page cannot be fetched (the fault is kept only if decoding needs that byte; until then CR2
+// keeps its value and the #PF's linear address waits in `fault_cr2`).
+size_t fetch_code(Cpu& c, uint32_t eip, uint8_t* buf, size_t want, PendingFault& fault,
+                  uint32_t& fault_cr2) {
     size_t n = 0;
     for (; n < want; ++n) {
         uint32_t off = eip + uint32_t(n);
@@ -24,9 +26,12 @@ size_t fetch_code(Cpu& c, uint32_t eip, uint8_t* buf, size_t want, PendingFault&
             break;
         }
         uint64_t phys;
+        uint32_t cr2 = c.s.cr2;
         if (!translate(c, c.s.seg[CS].base + off, Access::Exec, c.s.cpl == 3, phys)) {
             fault = c.fault;
             c.fault = {};
+            fault_cr2 = c.s.cr2;
+            c.s.cr2 = cr2;
             break;
         }
         buf[n] = uint8_t(c.mem->read(phys, 1));
@@ -182,10 +187,12 @@ void Interpreter::step() {
     c_.s.intr_shadow = 0;
     uint8_t bytes[15];
     PendingFault fetch_fault{};
-    size_t n = fetch_code(c_, c_.s.eip, bytes, sizeof bytes, fetch_fault);
+    uint32_t fault_cr2 = 0;
+    size_t n = fetch_code(c_, c_.s.eip, bytes, sizeof bytes, fetch_fault, fault_cr2);
     Insn in;
     DecodeStatus st = decoder_.decode(bytes, n, code_mode(c_), in);
     if (st == DecodeStatus::NeedMoreBytes) {
+        if (fetch_fault.active && fetch_fault.vector == vec::PF) c_.s.cr2 = fault_cr2;
         c_.fault = fetch_fault.active ? fetch_fault : PendingFault{true, vec::GP, 0};
         deliver_pending_fault(c_);
         return;

@@ -10,9 +10,11 @@
 //  - a semantic that changes something a decoded block depends on (CR0, CS, paging, A20, IF for
 //    a pending interrupt) sets c.end_block.
 #include "engine/cpu/bind.h"
+#include "engine/cpu/cpuid.h"
 #include "engine/cpu/exceptions.h"
 #include "engine/cpu/flags.h"
 #include "engine/cpu/intrinsics.h"
+#include "engine/cpu/msr.h"
 #include "engine/cpu/operands.h"
 #include "engine/cpu/segments.h"
 
@@ -21,6 +23,7 @@ namespace rr86 {
 #include "engine/cpu/semantics/arith.inc"
 #include "engine/cpu/semantics/control.inc"
 #include "engine/cpu/semantics/string.inc" // after control.inc: uses its helpers
+#include "engine/cpu/semantics/system.inc"
 #include "engine/cpu/semantics/far.inc"
 
 Handler bind_semantics(const BindCtx& b) {
@@ -29,6 +32,7 @@ Handler bind_semantics(const BindCtx& b) {
         bind_arith,
         bind_control,
         bind_string,
+        bind_system,
         bind_far,
     };
     for (Binder f : kFamilies)

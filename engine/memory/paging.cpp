@@ -9,9 +9,14 @@ namespace {
 constexpr uint32_t P = 1, RW = 2, US = 4, A = 0x20, D = 0x40, PS = 0x80;
 
 // Page-fault error code bits, SDM vol. 3 §4.7.
+constexpr uint32_t kPfRsvd = 8;
 uint32_t pf_error(bool present, Access access, bool user) {
     return (present ? 1u : 0u) | (access == Access::Write ? 2u : 0u) | (user ? 4u : 0u);
 }
+
+// A 4 MiB PDE's bits 21:13 are reserved without PSE-36 (CPUID does not report it; the physical
+// address width is 32 bits): set, they fault with P and RSVD (SDM vol. 3 §4.3, table 4-4).
+constexpr uint32_t kLargePageReserved = 0x003fe000;
 
 bool page_fault(Cpu& c, uint32_t linear, uint32_t error) {
     c.s.cr2 = linear;
@@ -42,6 +47,8 @@ bool translate(Cpu& c, uint32_t linear, Access access, bool user, uint64_t& phys
     if (!(pde & P)) return page_fault(c, linear, pf_error(false, access, user));
 
     if ((pde & PS) && (c.s.cr4 & cr4::PSE)) {
+        if (pde & kLargePageReserved)
+            return page_fault(c, linear, pf_error(true, access, user) | kPfRsvd);
         if (!permitted(c, pde, access, user))
             return page_fault(c, linear, pf_error(true, access, user));
         set_bits(c, pde_addr, pde, access == Access::Write ? A | D : A);
