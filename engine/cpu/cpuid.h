@@ -30,10 +30,9 @@ constexpr uint32_t MMX = 1u << 23, FXSR = 1u << 24, SSE = 1u << 25, SSE2 = 1u <<
 //    and CMOV (integer families).
 //  - Not reported: VME and PAE (not emulated), MCE/MCA (no machine-check MSRs), APIC (no local
 //    APIC), SEP (no SYSENTER/SYSEXIT), PSE-36, CLFLUSH, MMX, FXSR and SSE (those opcodes #UD).
-constexpr uint32_t kFeaturesEdx = cpuid_edx::FPU | cpuid_edx::DE | cpuid_edx::PSE |
-                                  cpuid_edx::TSC | cpuid_edx::MSR | cpuid_edx::CX8 |
-                                  cpuid_edx::MTRR | cpuid_edx::PGE | cpuid_edx::CMOV |
-                                  cpuid_edx::PAT;
+constexpr uint32_t kFeaturesEdx = cpuid_edx::FPU | cpuid_edx::DE | cpuid_edx::PSE | cpuid_edx::TSC |
+                                  cpuid_edx::MSR | cpuid_edx::CX8 | cpuid_edx::MTRR |
+                                  cpuid_edx::PGE | cpuid_edx::CMOV | cpuid_edx::PAT;
 
 // CR4 bits that exist on this CPU: writing any other bit is #GP(0) (SDM vol. 2, MOV CR). PCE is
 // architectural on P6 (RDPMC itself always raises #GP(0): no counters are emulated).

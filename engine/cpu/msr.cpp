@@ -100,7 +100,8 @@ bool write_msr(Cpu& c, uint32_t index, uint64_t v) {
     switch (index) {
     case msr::TSC: s.tsc_offset = v - s.icount; return true; // all 64 bits, as Core-era parts
     case msr::APIC_BASE: return write_apic_base(c, v);
-    case msr::BIOS_SIGN_ID: return true; // software writes 0 before CPUID to read the revision
+    case msr::BIOS_SIGN_ID:
+        return true; // software writes 0 before CPUID to read the revision
     // The SYSENTER MSRs are 32 bits wide on a CPU without long mode.
     case msr::SYSENTER_CS: s.sysenter_cs = uint32_t(v); return true;
     case msr::SYSENTER_ESP: s.sysenter_esp = uint32_t(v); return true;

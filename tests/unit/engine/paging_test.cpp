@@ -22,7 +22,8 @@ constexpr uint32_t kFrame = 0x150000;  // a physical page the window maps to
 struct PagingFixture : CpuFixture {
     PagingFixture() {
         flat32();
-        for (uint32_t i = 0; i < 512; ++i) pte0(i, (i << 12) | P | RW | US);
+        for (uint32_t i = 0; i < 512; ++i)
+            pte0(i, (i << 12) | P | RW | US);
         pde(0, kPt0 | P | RW | US);
         pde(1, kPt1 | P | RW | US);
         s().cr3 = kPd;
@@ -45,8 +46,8 @@ struct PagingFixture : CpuFixture {
         poke_as<uint64_t>(kGdt + 0x08, 0x00cf9a000000ffffull);
         poke_as<uint64_t>(kGdt + 0x10, 0x00cf92000000ffffull);
         s().gdtr = {kGdt, 0x17};
-        uint64_t gate = (uint64_t((handler & 0xffff0000u) | 0x8e00) << 32) | (0x08u << 16) |
-                        (handler & 0xffff);
+        uint64_t gate =
+            (uint64_t((handler & 0xffff0000u) | 0x8e00) << 32) | (0x08u << 16) | (handler & 0xffff);
         poke_as<uint64_t>(kIdt + vector * 8, gate);
         s().idtr = {kIdt, 0x7ff};
     }
@@ -139,11 +140,11 @@ TEST_CASE("#PF for not-present pages: error code and CR2") {
     CHECK(f.s().eip == 0x1000);
     CHECK(page_fault(exec(f, store(0x5008)), 2)); // supervisor write
     CHECK(f.s().cr2 == kWindow + 0x5008);
-    f.pde(2, 0); // not-present PDE
+    f.pde(2, 0);                                                   // not-present PDE
     CHECK(page_fault(exec(f, {0xa1, 0x10, 0x00, 0x80, 0x00}), 0)); // mov eax, [0x800010]
     CHECK(f.s().cr2 == 0x800010u);
     f.at_cpl(3);
-    CHECK(page_fault(exec(f, load(0x3000)), 4)); // user read
+    CHECK(page_fault(exec(f, load(0x3000)), 4));  // user read
     CHECK(page_fault(exec(f, store(0x3000)), 6)); // user write
 }
 
@@ -152,9 +153,9 @@ TEST_CASE("#PF for protection violations: U/S and R/W") {
     f.pte1(0, kFrame | P | RW);            // supervisor page
     f.pte1(1, (kFrame + 0x1000) | P | US); // user read-only page
     f.at_cpl(3);
-    CHECK(page_fault(exec(f, load(0x10)), 5));   // user read of a supervisor page
-    CHECK(page_fault(exec(f, store(0x10)), 7));  // user write of a supervisor page
-    CHECK(!exec(f, load(0x1010)).active);        // user read of a user page
+    CHECK(page_fault(exec(f, load(0x10)), 5));    // user read of a supervisor page
+    CHECK(page_fault(exec(f, store(0x10)), 7));   // user write of a supervisor page
+    CHECK(!exec(f, load(0x1010)).active);         // user read of a user page
     CHECK(page_fault(exec(f, store(0x1010)), 7)); // user write of a read-only page
     CHECK(f.s().cr2 == kWindow + 0x1010);
     // The PDE's permissions combine with the PTE's.
@@ -205,7 +206,7 @@ TEST_CASE("INVLPG anywhere in a 4 MiB page drops the whole page") {
     f.poke_as<uint32_t>(0x5000, 0x1111);
     REQUIRE(!exec(f, load(0x5000)).active);
     CHECK(f.s().gpr[EAX] == 0x1111);
-    f.pde(1, 0); // unmapped
+    f.pde(1, 0);                                                          // unmapped
     REQUIRE(!exec(f, {0x0f, 0x01, 0x3d, 0x00, 0x00, 0x40, 0x00}).active); // invlpg [kWindow]
     CHECK(page_fault(exec(f, load(0x5000)), 0));
 }

@@ -55,21 +55,21 @@ struct SysFixture : CpuFixture {
     SysFixture() {
         flat32();
         s().gdtr = {kGdt, 0xff};
-        gdt(1, descriptor(0, 0xfffff, 0x9b, 0xc));        // 08 code, readable, DPL 0
-        gdt(2, descriptor(0, 0xfffff, 0x93, 0xc));        // 10 data, writable, DPL 0
-        gdt(3, descriptor(0, 0xfffff, 0xfb, 0xc));        // 18 code, readable, DPL 3
-        gdt(4, descriptor(0x123456, 0x7fff, 0xf1, 0x4));  // 20 data, read-only, DPL 3
-        gdt(5, descriptor(0x20000, 0x67, 0x89, 0));       // 28 32-bit TSS, available
-        gdt(6, descriptor(0x30000, 0x3f, 0x82, 0));       // 30 LDT
-        gdt(7, descriptor(0x30000, 0x3f, 0x02, 0));       // 38 LDT, not present
-        gdt(8, descriptor(0, 0xfffff, 0x98, 0xc));        // 40 code, execute-only, DPL 0
-        gdt(9, descriptor(0, 0xfffff, 0x9e, 0xc));        // 48 conforming readable code, DPL 0
-        gdt(10, descriptor(0x21000, 0x2b, 0x81, 0));      // 50 16-bit TSS, available
-        gdt(11, descriptor(0x20000, 0x67, 0x8b, 0));      // 58 32-bit TSS, busy
-        gdt(12, 0x00008e0000081000ull);                   // 60 32-bit interrupt gate
-        gdt(13, 0x00008c0000081000ull);                   // 68 32-bit call gate
-        gdt(14, descriptor(0, 0xfffff, 0x93, 0x8));       // 70 data, G=1 limit 4 GiB
-        gdt(15, descriptor(0, 0x7ffff, 0xd3, 0x4));       // 78 data, DPL 2, byte-granular
+        gdt(1, descriptor(0, 0xfffff, 0x9b, 0xc));       // 08 code, readable, DPL 0
+        gdt(2, descriptor(0, 0xfffff, 0x93, 0xc));       // 10 data, writable, DPL 0
+        gdt(3, descriptor(0, 0xfffff, 0xfb, 0xc));       // 18 code, readable, DPL 3
+        gdt(4, descriptor(0x123456, 0x7fff, 0xf1, 0x4)); // 20 data, read-only, DPL 3
+        gdt(5, descriptor(0x20000, 0x67, 0x89, 0));      // 28 32-bit TSS, available
+        gdt(6, descriptor(0x30000, 0x3f, 0x82, 0));      // 30 LDT
+        gdt(7, descriptor(0x30000, 0x3f, 0x02, 0));      // 38 LDT, not present
+        gdt(8, descriptor(0, 0xfffff, 0x98, 0xc));       // 40 code, execute-only, DPL 0
+        gdt(9, descriptor(0, 0xfffff, 0x9e, 0xc));       // 48 conforming readable code, DPL 0
+        gdt(10, descriptor(0x21000, 0x2b, 0x81, 0));     // 50 16-bit TSS, available
+        gdt(11, descriptor(0x20000, 0x67, 0x8b, 0));     // 58 32-bit TSS, busy
+        gdt(12, 0x00008e0000081000ull);                  // 60 32-bit interrupt gate
+        gdt(13, 0x00008c0000081000ull);                  // 68 32-bit call gate
+        gdt(14, descriptor(0, 0xfffff, 0x93, 0x8));      // 70 data, G=1 limit 4 GiB
+        gdt(15, descriptor(0, 0x7ffff, 0xd3, 0x4));      // 78 data, DPL 2, byte-granular
     }
     void gdt(unsigned index, uint64_t d) { poke_as<uint64_t>(kGdt + index * 8, d); }
     uint64_t gdt_entry(unsigned index) { return peek<uint64_t>(kGdt + index * 8); }
@@ -287,7 +287,7 @@ TEST_CASE("LAR and VERR privilege: DPL >= max(CPL, RPL) unless conforming") {
     f.s().gpr[ECX] = 0x4b; // conforming code: visible
     REQUIRE(no_fault(exec(f, {0x0f, 0x02, 0xc1})));
     CHECK(f.zf());
-    f.s().gpr[ECX] = 0x1b; // DPL 3 code
+    f.s().gpr[ECX] = 0x1b;                          // DPL 3 code
     REQUIRE(no_fault(exec(f, {0x0f, 0x00, 0xe1}))); // verr cx
     CHECK(f.zf());
     f.at_cpl(0);
@@ -301,7 +301,7 @@ TEST_CASE("LAR and VERR privilege: DPL >= max(CPL, RPL) unless conforming") {
 
 TEST_CASE("LSL returns the byte-granular limit") {
     SysFixture f;
-    f.s().gpr[ECX] = 0x70; // G = 1
+    f.s().gpr[ECX] = 0x70;                          // G = 1
     REQUIRE(no_fault(exec(f, {0x0f, 0x03, 0xc1}))); // lsl eax, ecx
     CHECK(f.zf());
     CHECK(f.s().gpr[EAX] == 0xffffffffu);
@@ -454,7 +454,7 @@ TEST_CASE("MOV CR0 in real mode is allowed (16-bit code, 32-bit register)") {
 
 TEST_CASE("LMSW sets PE MP EM TS but cannot clear PE") {
     CpuFixture f;
-    f.s().gpr[EAX] = 0xfffb; // PE MP TS, not EM; high bits ignored
+    f.s().gpr[EAX] = 0xfffb;                        // PE MP TS, not EM; high bits ignored
     REQUIRE(no_fault(exec(f, {0x0f, 0x01, 0xf0}))); // lmsw ax
     CHECK(f.cpu.protected_mode());
     CHECK((f.s().cr0 & 0xf) == 0xb);
@@ -713,7 +713,8 @@ TEST_CASE("MTRRs: capabilities, the SeaBIOS set-up sequence, invalid values") {
     REQUIRE(no_fault(wrmsr(f, msr::MTRR_FIX16K_A0000, 0)));
     for (uint32_t i = 0; i < 8; ++i)
         REQUIRE(no_fault(wrmsr(f, msr::MTRR_FIX4K_C0000 + i, 0x0505050505050505ull)));
-    for (uint32_t i = 0; i < 16; ++i) REQUIRE(no_fault(wrmsr(f, 0x200 + i, 0)));
+    for (uint32_t i = 0; i < 16; ++i)
+        REQUIRE(no_fault(wrmsr(f, 0x200 + i, 0)));
     REQUIRE(no_fault(wrmsr(f, 0x200, 0xe0000000u)));
     REQUIRE(no_fault(wrmsr(f, 0x201, 0xfe0000800ull))); // 36-bit mask, valid
     REQUIRE(no_fault(wrmsr(f, msr::MTRR_DEF_TYPE, 0xc06)));
@@ -724,10 +725,10 @@ TEST_CASE("MTRRs: capabilities, the SeaBIOS set-up sequence, invalid values") {
     CHECK(read(f, msr::MTRR_DEF_TYPE) == 0xc06);
     CHECK(f.s().mtrr_fixed[10] == 0x0505050505050505ull);
     // Reserved bits and invalid memory types.
-    CHECK(is_fault(wrmsr(f, 0x202, 0x2), vec::GP, 0));               // type 2
-    CHECK(is_fault(wrmsr(f, 0x202, 0x100), vec::GP, 0));             // bit 8
-    CHECK(is_fault(wrmsr(f, 0x203, 0x1000000800ull), vec::GP, 0));   // bit 36
-    CHECK(is_fault(wrmsr(f, 0x203, 0x400), vec::GP, 0));             // mask bit 10
+    CHECK(is_fault(wrmsr(f, 0x202, 0x2), vec::GP, 0));             // type 2
+    CHECK(is_fault(wrmsr(f, 0x202, 0x100), vec::GP, 0));           // bit 8
+    CHECK(is_fault(wrmsr(f, 0x203, 0x1000000800ull), vec::GP, 0)); // bit 36
+    CHECK(is_fault(wrmsr(f, 0x203, 0x400), vec::GP, 0));           // mask bit 10
     CHECK(is_fault(wrmsr(f, msr::MTRR_FIX64K_00000, 0x07), vec::GP, 0));
     CHECK(is_fault(wrmsr(f, msr::MTRR_DEF_TYPE, 0x1006), vec::GP, 0));
     CHECK(is_fault(wrmsr(f, msr::MTRR_DEF_TYPE, 0x3), vec::GP, 0));
@@ -787,8 +788,8 @@ TEST_CASE("RDMSR and WRMSR are privileged") {
 TEST_CASE("FNINIT, FNSTSW, FNSTCW: the firmware FPU probe finds an FPU") {
     CpuFixture f;
     // fninit ; mov word [0x2000], 0x5a5a ; fnstsw [0x2000] ; fnstcw [0x2002] ; fnstsw ax ; hlt
-    f.code({0xdb, 0xe3, 0xc7, 0x06, 0x00, 0x20, 0x5a, 0x5a, 0xdd, 0x3e, 0x00, 0x20,
-            0xd9, 0x3e, 0x02, 0x20, 0xdf, 0xe0, 0xf4});
+    f.code({0xdb, 0xe3, 0xc7, 0x06, 0x00, 0x20, 0x5a, 0x5a, 0xdd, 0x3e, 0x00, 0x20, 0xd9, 0x3e,
+            0x02, 0x20, 0xdf, 0xe0, 0xf4});
     f.s().fpu.fsw = 0x3800;
     f.s().fpu.ftw = 0xff;
     f.s().gpr[EAX] = 0xffffffffu;
