@@ -104,8 +104,8 @@ TEST_CASE("jcxz uses CX, jecxz (67) uses ECX") {
     f.code({0xe3, 0x01, 0x40, 0x67, 0xe3, 0x01, 0x43, 0xf4}); // jcxz +1; inc ax; jecxz +1; inc bx
     f.s().gpr[ECX] = 0x10000;
     f.run();
-    CHECK(ax(f) == 0);                       // CX = 0: taken
-    CHECK(uint16_t(f.s().gpr[EBX]) == 1);    // ECX != 0: not taken
+    CHECK(ax(f) == 0);                    // CX = 0: taken
+    CHECK(uint16_t(f.s().gpr[EBX]) == 1); // ECX != 0: not taken
 }
 
 TEST_CASE("loop counts CX down and leaves flags alone") {
@@ -157,8 +157,8 @@ TEST_CASE("call through register and memory, ret imm16 releases the arguments") 
     f.poke_as<uint16_t>(0x2000, 0x1020);
     f.poke(0x1020, {0x43, 0xc2, 0x04, 0x00}); // inc bx ; ret 4
     // push 1 ; push 2 ; call [0x2000] ; push 3 ; push 4 ; call si ; hlt
-    f.code({0x6a, 0x01, 0x6a, 0x02, 0xff, 0x16, 0x00, 0x20, 0x6a, 0x03, 0x6a, 0x04, 0xff, 0xd6,
-            0xf4});
+    f.code(
+        {0x6a, 0x01, 0x6a, 0x02, 0xff, 0x16, 0x00, 0x20, 0x6a, 0x03, 0x6a, 0x04, 0xff, 0xd6, 0xf4});
     f.s().gpr[ESI] = 0x1020;
     f.run();
     CHECK(uint16_t(f.s().gpr[EBX]) == 2);
@@ -212,8 +212,8 @@ TEST_CASE("push imm8 is sign-extended to the operand size; push imm16/imm32; pus
     f.flat32();
     f.poke_as<uint32_t>(0x8004, 0xdeadbeef);
     // push -1 ; push word -2 (66 6a) ; push 0x12345678 ; push dword [esp+14] ; hlt
-    f.code({0x6a, 0xff, 0x66, 0x6a, 0xfe, 0x68, 0x78, 0x56, 0x34, 0x12, 0xff, 0x74, 0x24, 0x0e,
-            0xf4});
+    f.code(
+        {0x6a, 0xff, 0x66, 0x6a, 0xfe, 0x68, 0x78, 0x56, 0x34, 0x12, 0xff, 0x74, 0x24, 0x0e, 0xf4});
     f.run();
     CHECK(f.peek<uint32_t>(0x7ffc) == 0xffffffffu);
     CHECK(f.peek<uint16_t>(0x7ffa) == 0xfffe);
@@ -288,12 +288,12 @@ TEST_CASE("pusha/popa layout; popa skips the SP slot") {
     // pusha ; xor ax,ax ; xor bx,bx ; xor si,si ; popa ; hlt
     f.s().gpr[EBP] = 0x5000;
     f.run();
-    CHECK(f.peek<uint16_t>(0x7ffe) == 0x0000);        // AX
-    CHECK(f.peek<uint16_t>(0x7ffc) == 0x0101);        // CX
-    CHECK(f.peek<uint16_t>(0x7ff6) == 0x8000);        // original SP
-    CHECK(f.peek<uint16_t>(0x7ff4) == 0x5000);        // BP
-    CHECK(f.peek<uint16_t>(0x7ff0) == 0x0707);        // DI
-    CHECK(f.s().gpr[EAX] == 0x11110000);              // upper half kept, low half restored
+    CHECK(f.peek<uint16_t>(0x7ffe) == 0x0000); // AX
+    CHECK(f.peek<uint16_t>(0x7ffc) == 0x0101); // CX
+    CHECK(f.peek<uint16_t>(0x7ff6) == 0x8000); // original SP
+    CHECK(f.peek<uint16_t>(0x7ff4) == 0x5000); // BP
+    CHECK(f.peek<uint16_t>(0x7ff0) == 0x0707); // DI
+    CHECK(f.s().gpr[EAX] == 0x11110000);       // upper half kept, low half restored
     CHECK(f.s().gpr[EBX] == 0x11110303);
     CHECK(f.s().gpr[ESI] == 0x11110606);
     CHECK(f.s().gpr[ESP] == 0x8000);
@@ -329,7 +329,8 @@ TEST_CASE("popfd in real mode: RF cleared, VM/VIP/VIF untouched, AC and ID writa
     f.s().eflags |= fl::RF;
     f.code({0x66, 0x68, 0xff, 0xfe, 0xff, 0xff, 0x66, 0x9d, 0x66, 0x9c, 0xf4});
     f.run();
-    uint32_t expect = fl::ARITH | fl::IF | fl::DF | fl::IOPL | fl::NT | fl::AC | fl::ID | fl::FIXED1;
+    uint32_t expect =
+        fl::ARITH | fl::IF | fl::DF | fl::IOPL | fl::NT | fl::AC | fl::ID | fl::FIXED1;
     CHECK(f.flags() == expect);
     // PUSHFD stores RF and VM as zero.
     CHECK(f.peek<uint32_t>(0x7ffc) == expect);

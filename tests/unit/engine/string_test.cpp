@@ -34,7 +34,8 @@ PendingFault exec(CpuFixture& f, std::vector<uint8_t> bytes, CodeMode mode) {
 
 void fill_pattern(CpuFixture& f, uint32_t addr, size_t n, uint8_t seed) {
     std::vector<uint8_t> v(n);
-    for (size_t i = 0; i < n; ++i) v[i] = uint8_t(seed + i * 7 + (i >> 8));
+    for (size_t i = 0; i < n; ++i)
+        v[i] = uint8_t(seed + i * 7 + (i >> 8));
     f.mem.write_ram(addr, v.data(), n);
 }
 
@@ -220,8 +221,10 @@ TEST_CASE("overlapping rep movs gives the element-by-element result") {
         f.s().gpr[EDI] = k.dst;
         f.s().gpr[ECX] = k.count;
         if (k.down) f.s().eflags |= fl::DF;
-        if (k.op32 || k.op == 0xa4) f.code({0xf3, k.op, 0xf4});
-        else f.code({0x66, 0xf3, k.op, 0xf4});
+        if (k.op32 || k.op == 0xa4)
+            f.code({0xf3, k.op, 0xf4});
+        else
+            f.code({0x66, 0xf3, k.op, 0xf4});
         f.run();
         CHECK(bytes_at(f, 0x1800, 0x1000) ==
               std::vector<uint8_t>(ref.begin() + 0x1800, ref.begin() + 0x2800));
@@ -236,7 +239,8 @@ TEST_CASE("rep stos in all widths, forward and backward") {
     f.s().gpr[ECX] = 1000;
     f.code({0xf3, 0xab, 0xf4}); // rep stosd across a page boundary
     f.run();
-    for (uint32_t a = 0x20ffe; a < 0x20ffe + 4000; a += 4) REQUIRE(f.peek<uint32_t>(a) == 0x11223344);
+    for (uint32_t a = 0x20ffe; a < 0x20ffe + 4000; a += 4)
+        REQUIRE(f.peek<uint32_t>(a) == 0x11223344);
     CHECK(f.s().gpr[EDI] == 0x20ffe + 4000);
 
     CpuFixture g;
@@ -247,7 +251,8 @@ TEST_CASE("rep stos in all widths, forward and backward") {
     g.code({0xf3, 0xaa, 0xf4}); // rep stosb downwards: 2ff1..3000
     g.run();
     CHECK(g.peek<uint8_t>(0x2ff0) == 0);
-    for (uint32_t a = 0x2ff1; a <= 0x3000; ++a) CHECK(g.peek<uint8_t>(a) == 0xab);
+    for (uint32_t a = 0x2ff1; a <= 0x3000; ++a)
+        CHECK(g.peek<uint8_t>(a) == 0xab);
     CHECK(r16(g, EDI) == 0x2ff0);
 
     CpuFixture h;
@@ -421,7 +426,8 @@ TEST_CASE("rep movsd in 32-bit code resumes exactly with a small budget") {
         f.s().gpr[ECX] = 0x600;
         f.code({0xf3, 0xa5, 0xf4});
     };
-    for (uint64_t slice : {5, 100, 1000}) check_resumption(setup, slice);
+    for (uint64_t slice : {5, 100, 1000})
+        check_resumption(setup, slice);
 }
 
 TEST_CASE("a rep interrupted by the budget rewinds EIP onto itself") {
