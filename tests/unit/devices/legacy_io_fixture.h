@@ -1,0 +1,97 @@
+// Test bench for the ISA/legacy devices: real PhysMap/IoPorts/VirtualClock, recording doubles for
+// InterruptLines and Platform. The clock runs at shift 0 (1 ns per instruction), so virtual time
+// in ns is the icount, and advance() stops at every timer deadline as the run loop does.
+#pragma once
+
+#include "devices/device.h"
+
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace rr86::test {
+
+struct RecordingIrq : InterruptLines {
+    struct Change {
+        unsigned line;
+        bool level;
+        uint64_t ns;
+    };
+    explicit RecordingIrq(const uint64_t& now) : now_(now) {}
+    void set_irq(unsigned line, bool level) override {
+        if (line < 16) levels[line] = level;
+        log.push_back({line, level, now_});
+    }
+    bool level(unsigned line) const { return levels[line]; }
+    // Times of the low-to-high transitions on `line`.
+    std::vector<uint64_t> rises(unsigned line) const {
+        std::vector<uint64_t> out;
+        bool prev = false;
+        for (const Change& c : log) {
+            if (c.line != line) continue;
+            if (c.level && !prev) out.push_back(c.ns);
+            prev = c.level;
+        }
+        return out;
+    }
+    void clear() { log.clear(); }
+
+    std::array<bool, 16> levels{};
+    std::vector<Change> log;
+
+  private:
+    const uint64_t& now_;
+};
+
+struct RecordingPlatform : Platform {
+    void request_reset(ResetSource source) override { resets.push_back(source); }
+    void request_shutdown() override { ++shutdowns; }
+    void request_exit(int status) override { exits.push_back(status); }
+    void set_a20(bool enabled) override {
+        a20_ = enabled;
+        a20_writes.push_back(enabled);
+    }
+    bool a20() const override { return a20_; }
+
+    std::vector<ResetSource> resets;
+    std::vector<int> exits;
+    std::vector<bool> a20_writes;
+    int shutdowns = 0;
+    bool a20_ = true;
+};
+
+struct Bench {
+    uint64_t icount = 0;
+    PhysMap mem{1u << 20};
+    IoPorts io;
+    VirtualClock clock{icount, 0};
+    RecordingIrq irq{icount};
+    RecordingPlatform platform;
+    DeviceContext ctx{mem, io, clock, irq, platform};
+
+    uint64_t now() const { return clock.now_ns(); }
+    // Runs virtual time forward to `ns`, firing each timer exactly at its deadline.
+    void run_until(uint64_t ns) {
+        for (;;) {
+            uint64_t next = clock.next_deadline_icount();
+            if (next > ns) break;
+            if (next > icount) icount = next;
+            clock.run_expired();
+        }
+        if (ns > icount) icount = ns;
+        clock.run_expired();
+    }
+    void advance(uint64_t ns) { run_until(icount + ns); }
+
+    uint8_t in8(uint16_t port) { return uint8_t(io.read(port, 1)); }
+    uint16_t in16(uint16_t port) { return uint16_t(io.read(port, 2)); }
+    uint32_t in32(uint16_t port) { return io.read(port, 4); }
+    void out8(uint16_t port, uint8_t v) { io.write(port, 1, v); }
+    void out16(uint16_t port, uint16_t v) { io.write(port, 2, v); }
+    void out32(uint16_t port, uint32_t v) { io.write(port, 4, v); }
+};
+
+} // namespace rr86::test
