@@ -357,3 +357,25 @@ TEST_CASE("pmode: far return to an outer level checks the popped SS") {
     CHECK(!far_return(f.cpu, true, 0));
     CHECK(faulted(f.cpu.fault, vec::GP, 0x08));
 }
+
+TEST_CASE("pmode: a descriptor read at CPL 3 does not open the supervisor GDT page to ring 3") {
+    PmFixture f;
+    constexpr uint32_t kPd = 0x20000, kPt = 0x21000;
+    f.poke_as<uint32_t>(kPd, kPt | 7);
+    for (uint32_t page = 0; page < 512; ++page) {
+        uint32_t user = (page << 12) == PmFixture::kGdt ? 0 : 4;
+        f.poke_as<uint32_t>(kPt + page * 4, (page << 12) | 3 | user);
+    }
+    f.s().cr3 = kPd;
+    f.s().cr0 |= cr0::PG;
+    f.idt(vec::PF, gate_desc(0x08, 0x3000, 0x8e));
+    f.poke(0x3000, {0xf4});
+    f.ring3(0x1000, 0x7000);
+    // mov ax, 0x23 ; mov ds, ax (reads the GDT) ; mov eax, [kGdt] -> #PF
+    f.code({0x66, 0xb8, 0x23, 0x00, 0x8e, 0xd8, 0xa1, 0x00, 0x00, 0x01, 0x00});
+    f.run(10);
+    CHECK(f.s().eip == 0x3001);
+    CHECK(f.s().cr2 == PmFixture::kGdt);
+    CHECK(f.peek<uint32_t>(PmFixture::kStack0 - 24) == 5); // present, read, user
+    CHECK(f.peek<uint32_t>(PmFixture::kStack0 - 20) == 0x1006);
+}
