@@ -333,6 +333,28 @@ TEST_CASE("LSL with a memory source reads a word and can fault") {
     CHECK(is_fault(exec(f, {0x0f, 0x03, 0x05, 0x00, 0x20, 0x00, 0x00}), vec::GP, 0));
 }
 
+TEST_CASE("LAR, LSL, VERR, VERW, ARPL change ZF only") {
+    SysFixture f;
+    constexpr uint32_t kOthers = fl::CF | fl::PF | fl::AF | fl::SF | fl::OF;
+    struct Probe {
+        std::vector<uint8_t> bytes;
+        uint32_t ecx;
+    } probes[] = {{{0x0f, 0x02, 0xc1}, 0x08},
+                  {{0x0f, 0x03, 0xc1}, 0x100},
+                  {{0x0f, 0x00, 0xe1}, 0x10},
+                  {{0x0f, 0x00, 0xe9}, 0x08},
+                  {{0x63, 0xc8}, 0x03}};
+    for (const Probe& k : probes) {
+        for (uint32_t others : {0u, kOthers}) {
+            f.s().eflags = fl::FIXED1 | others;
+            f.s().gpr[ECX] = k.ecx;
+            f.s().gpr[EAX] = 0;
+            REQUIRE(no_fault(exec(f, k.bytes)));
+            CHECK((f.flags() & kOthers) == others);
+        }
+    }
+}
+
 TEST_CASE("VERR and VERW") {
     SysFixture f;
     struct Case {
