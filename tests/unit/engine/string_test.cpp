@@ -561,3 +561,53 @@ TEST_CASE("port I/O at CPL > IOPL without bitmap permission raises #GP(0)") {
     CHECK(d.writes.empty());
     CHECK(f.s().gpr[EDI] == 0x3000);
 }
+
+TEST_CASE("#PF in the middle of rep stosb: CR2, completed iterations and their icount") {
+    CpuFixture f;
+    f.flat32();
+    // Identity-map the first 2 MiB with 4 KiB pages, page 5 not present.
+    f.poke_as<uint32_t>(0x10000, 0x11000 | 3);
+    for (uint32_t p = 0; p < 512; ++p)
+        f.poke_as<uint32_t>(0x11000 + p * 4, p == 5 ? 0 : (p << 12) | 3);
+    f.s().cr3 = 0x10000;
+    f.s().cr0 |= cr0::PG;
+    f.cpu.state_changed();
+    f.cpu.icount_limit = f.s().icount + 1000;
+    f.s().gpr[EAX] = 0x99;
+    f.s().gpr[EDI] = 0x4ff0;
+    f.s().gpr[ECX] = 0x20;
+    uint64_t icount = f.s().icount;
+    PendingFault p = exec(f, {0xf3, 0xaa}, CodeMode::Prot32);
+    CHECK(p.active);
+    CHECK(p.vector == vec::PF);
+    CHECK(p.error == 2); // not present, write, supervisor
+    CHECK(f.s().cr2 == 0x5000);
+    CHECK(f.s().gpr[ECX] == 0x10);
+    CHECK(f.s().gpr[EDI] == 0x5000);
+    CHECK(f.s().icount == icount + 0x10);
+    CHECK(f.peek<uint8_t>(0x4fff) == 0x99);
+}
+
+TEST_CASE("rep movsd from a page mapped twice: source and destination alias one frame") {
+    CpuFixture f;
+    f.flat32();
+    // Linear pages 0x40 and 0x41 both map frame 0x20: a copy upwards by 4 bytes through the alias
+    // repeats the first dword, as element-by-element x86 does.
+    f.poke_as<uint32_t>(0x10000, 0x11000 | 3);
+    for (uint32_t p = 0; p < 512; ++p)
+        f.poke_as<uint32_t>(0x11000 + p * 4, (p << 12) | 3);
+    f.poke_as<uint32_t>(0x11000 + 0x40 * 4, 0x20000 | 3);
+    f.poke_as<uint32_t>(0x11000 + 0x41 * 4, 0x20000 | 3);
+    f.s().cr3 = 0x10000;
+    f.s().cr0 |= cr0::PG;
+    f.cpu.state_changed();
+    fill_pattern(f, 0x20000, 0x1000, 1);
+    uint32_t first = f.peek<uint32_t>(0x20000);
+    f.s().gpr[ESI] = 0x40000;
+    f.s().gpr[EDI] = 0x41004;
+    f.s().gpr[ECX] = 100;
+    f.code({0xf3, 0xa5, 0xf4});
+    f.run();
+    for (uint32_t k = 0; k <= 100; ++k)
+        CHECK(f.peek<uint32_t>(0x20000 + 4 * k) == first);
+}
