@@ -57,6 +57,11 @@ bool valid_chs(const Chs& g) {
     return g.cylinders >= 1 && g.cylinders <= 65535 && g.heads >= 1 && g.heads <= 16 &&
            g.sectors >= 1 && g.sectors <= 255;
 }
+// INT 13h limits for the BIOS translation hint (1024 cylinders, 255 heads, 63 sectors).
+bool valid_bios_chs(const Chs& g) {
+    return g.cylinders >= 1 && g.cylinders <= 1024 && g.heads >= 1 && g.heads <= 255 &&
+           g.sectors >= 1 && g.sectors <= 63;
+}
 } // namespace
 
 IdeDrive::IdeDrive(std::unique_ptr<DiskImage> image, IdeDriveOptions options)
@@ -115,7 +120,7 @@ std::string IdeController::attach(unsigned channel, unsigned unit, std::unique_p
     if (d->image().sectors() == 0) return "ide: disk image '" + d->image().path() + "' is empty";
     if (!valid_chs(d->geometry())) return "ide: invalid CHS geometry for " + where;
     const auto& l = d->options().lchs;
-    if (l && !valid_chs(*l)) return "ide: invalid BIOS geometry (lchs) for " + where;
+    if (l && !valid_bios_chs(*l)) return "ide: invalid BIOS geometry (lchs) for " + where;
     Unit& u = channels_[channel].units[unit];
     u.drive = std::move(d);
     reset_unit(u, channel, unit);
