@@ -26,20 +26,26 @@ struct RecordingIrq : InterruptLines {
         log.push_back({line, level, now_});
     }
     bool level(unsigned line) const { return levels[line]; }
-    // Times of the low-to-high transitions on `line`.
-    std::vector<uint64_t> rises(unsigned line) const {
+    // Times of the low-to-high transitions on `line` since the last clear().
+    std::vector<uint64_t> rises(unsigned line) const { return edges(line, true); }
+    std::vector<uint64_t> falls(unsigned line) const { return edges(line, false); }
+    std::vector<uint64_t> edges(unsigned line, bool rising) const {
         std::vector<uint64_t> out;
-        bool prev = false;
+        bool prev = baseline[line];
         for (const Change& c : log) {
             if (c.line != line) continue;
-            if (c.level && !prev) out.push_back(c.ns);
+            if (c.level != prev && c.level == rising) out.push_back(c.ns);
             prev = c.level;
         }
         return out;
     }
-    void clear() { log.clear(); }
+    void clear() {
+        log.clear();
+        baseline = levels;
+    }
 
     std::array<bool, 16> levels{};
+    std::array<bool, 16> baseline{};
     std::vector<Change> log;
 
   private:
