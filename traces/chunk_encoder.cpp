@@ -4,6 +4,9 @@
 
 #include <capnp/message.h>
 
+#include <array>
+#include <bit>
+
 namespace rr86::trace {
 
 namespace {
@@ -111,54 +114,110 @@ Status ChunkEncoder::write_data_chunk(const Batch& batch, const std::vector<uint
     return {};
 }
 
+namespace {
+
+// How many entries each EventChunk column gets for a run of slots.
+struct ColumnSizes {
+    uint32_t events = 0, big_deltas = 0, ports = 0, mmio = 0, records = 0;
+    std::array<uint32_t, 4> values{}; // by log2(size)
+
+    explicit ColumnSizes(const Batch& batch, uint32_t begin, uint32_t end) {
+        uint64_t previous = 0;
+        for (uint32_t i = begin; i < end; ++i) {
+            const Slot& s = batch.slots[i];
+            if (!is_event(s.kind)) continue;
+            if (events++ == 0) previous = s.icount;
+            big_deltas += s.icount - previous >= kDeltaEscape;
+            previous = s.icount;
+            if (s.kind == SlotKind::Record) {
+                ++records;
+                continue;
+            }
+            (s.kind == SlotKind::Port ? ports : mmio)++;
+            ++values[std::countr_zero(unsigned{s.size})];
+        }
+    }
+};
+
+// Cursors into the columns of one EventChunk being filled.
+class ColumnWriter {
+public:
+    ColumnWriter(schema::EventChunk::Builder chunk, const ColumnSizes& n)
+        : tags_(chunk.initTags(n.events)), deltas_(chunk.initIcountDeltas(n.events)),
+          big_(chunk.initBigDeltas(n.big_deltas)), ports_(chunk.initPorts(n.ports)),
+          mmio_(chunk.initMmioAddresses(n.mmio)), v8_(chunk.initValues8(n.values[0])),
+          v16_(chunk.initValues16(n.values[1])), v32_(chunk.initValues32(n.values[2])),
+          v64_(chunk.initValues64(n.values[3])), records_(chunk.initRecords(n.records)) {}
+
+    void delta(uint64_t d) {
+        if (d >= kDeltaEscape) {
+            deltas_.set(e_, kDeltaEscape);
+            big_.set(b_++, d);
+        } else {
+            deltas_.set(e_, static_cast<uint16_t>(d));
+        }
+    }
+    void record(const Payload& payload) {
+        tags_[e_++] = kTagClassRecord;
+        set_event(records_[r_++], payload);
+    }
+    void access(const Slot& s) {
+        bool port = s.kind == SlotKind::Port;
+        tags_[e_++] = access_tag(port ? kTagClassPort : kTagClassMmio, s.size, s.write);
+        if (port) ports_.set(p_++, static_cast<uint16_t>(s.address));
+        else mmio_.set(m_++, s.address);
+        switch (s.size) {
+        case 1: v8_[v_[0]++] = static_cast<uint8_t>(s.value); break;
+        case 2: v16_.set(v_[1]++, static_cast<uint16_t>(s.value)); break;
+        case 4: v32_.set(v_[2]++, static_cast<uint32_t>(s.value)); break;
+        default: v64_.set(v_[3]++, s.value); break;
+        }
+    }
+
+private:
+    capnp::Data::Builder tags_;
+    capnp::List<uint16_t>::Builder deltas_;
+    capnp::List<uint64_t>::Builder big_;
+    capnp::List<uint16_t>::Builder ports_;
+    capnp::List<uint64_t>::Builder mmio_;
+    capnp::Data::Builder v8_;
+    capnp::List<uint16_t>::Builder v16_;
+    capnp::List<uint32_t>::Builder v32_;
+    capnp::List<uint64_t>::Builder v64_;
+    capnp::List<schema::Event>::Builder records_;
+    uint32_t e_ = 0, b_ = 0, p_ = 0, m_ = 0, r_ = 0;
+    std::array<uint32_t, 4> v_{};
+};
+
+} // namespace
+
 Status ChunkEncoder::encode_events(const Batch& batch, uint32_t begin, uint32_t end, uint64_t base,
                                    std::vector<uint8_t>& out, TraceIndex& index) {
-    uint32_t count = 0, accesses = 0, records = 0;
-    for (uint32_t i = begin; i < end; ++i) {
-        SlotKind kind = batch.slots[i].kind;
-        count += is_event(kind);
-        accesses += kind == SlotKind::Port || kind == SlotKind::Mmio;
-        records += kind == SlotKind::Record;
-    }
-    if (count == 0) return {};
-
+    ColumnSizes sizes(batch, begin, end);
+    if (sizes.events == 0) return {};
     capnp::MallocMessageBuilder message(kj::arrayPtr(scratch_.get(), scratch_words_));
-    auto chunk = message.initRoot<schema::EventChunk>();
-    auto tags = chunk.initTags(count);
-    auto deltas = chunk.initIcountDeltas(count);
-    auto addresses = chunk.initAddresses(accesses);
-    auto values = chunk.initValues(accesses);
-    auto record_list = chunk.initRecords(records);
-
+    ColumnWriter columns(message.initRoot<schema::EventChunk>(), sizes);
     ChunkFrame frame;
     frame.kind = ChunkKind::Events;
-    frame.count = count;
+    frame.count = sizes.events;
+    bool first = true;
     uint64_t previous = 0;
-    uint32_t e = 0, a = 0, r = 0;
     for (uint32_t i = begin; i < end; ++i) {
         const Slot& s = batch.slots[i];
         if (!is_event(s.kind)) continue;
-        if (e == 0) frame.first_icount = previous = s.icount;
-        deltas.set(e, s.icount - previous);
+        if (first) frame.first_icount = previous = s.icount;
+        first = false;
+        columns.delta(s.icount - previous);
         previous = s.icount;
-        if (s.kind == SlotKind::Record) {
-            tags[e] = kTagClassRecord;
-            set_event(record_list[r++], batch.records[s.address]);
-        } else {
-            uint8_t cls = s.kind == SlotKind::Port ? kTagClassPort : kTagClassMmio;
-            tags[e] = access_tag(cls, s.size, s.write);
-            addresses.set(a, s.address);
-            values.set(a, s.value);
-            ++a;
-        }
-        ++e;
+        if (s.kind == SlotKind::Record) columns.record(batch.records[s.address]);
+        else columns.access(s);
     }
     frame.last_icount = previous;
     uint64_t offset = base + out.size();
     auto written = codec_.append(message, frame, out);
     if (!written) return written.status();
     index.add_chunk(offset, *written);
-    events_ += count;
+    events_ += sizes.events;
     return {};
 }
 

@@ -4,122 +4,139 @@
 #include "traces/schema_codec.h"
 
 #include <algorithm>
+#include <array>
 
 namespace rr86::trace {
 
-namespace {
-
-bool value_fits(uint64_t value, uint8_t size) { return size >= 8 || (value >> (size * 8)) == 0; }
-
-// The columns of an EventChunk message, checked against each other and against the frame.
+// The columns of an EventChunk message, merged back into event order and checked against each
+// other and against the frame: every column entry is used exactly once.
 class ChunkColumns {
 public:
     ChunkColumns(const ChunkFrame& frame, schema::EventChunk::Reader chunk)
         : frame_(frame), tags_(chunk.getTags()), deltas_(chunk.getIcountDeltas()),
-          addresses_(chunk.getAddresses()), values_(chunk.getValues()),
-          records_(chunk.getRecords()) {}
+          big_(chunk.getBigDeltas()), ports_(chunk.getPorts()), mmio_(chunk.getMmioAddresses()),
+          v8_(chunk.getValues8()), v16_(chunk.getValues16()), v32_(chunk.getValues32()),
+          v64_(chunk.getValues64()), records_(chunk.getRecords()) {}
 
-    Status check_shape() const {
+    Status fill(EventBlock& block) {
         if (frame_.count == 0) return make_error("event chunk holds no events");
         if (tags_.size() != frame_.count || deltas_.size() != frame_.count)
             return make_error("frame says {} events, chunk has {} tags and {} icount deltas",
                               frame_.count, tags_.size(), deltas_.size());
-        if (addresses_.size() != values_.size())
-            return make_error("{} access addresses but {} values", addresses_.size(),
-                              values_.size());
-        return {};
-    }
-
-    Status fill(std::vector<uint64_t>& icounts, std::vector<uint8_t>& tags,
-                std::vector<uint32_t>& refs, std::vector<uint64_t>& addresses,
-                std::vector<uint64_t>& values, std::vector<Payload>& records) const {
         size_t n = frame_.count;
-        icounts.resize(n);
-        tags.assign(tags_.begin(), tags_.end());
-        refs.resize(n);
-        addresses.reserve(addresses_.size());
-        values.reserve(values_.size());
+        block.icounts_.resize(n);
+        block.tags_.assign(tags_.begin(), tags_.end());
+        block.addresses_.resize(n);
+        block.values_.resize(n);
         uint64_t icount = frame_.first_icount;
         for (size_t i = 0; i < n; ++i) {
-            uint64_t delta = deltas_[i];
-            if (icount + delta < icount) return make_error("event {}: icount overflows", i);
-            icount += delta;
-            icounts[i] = icount;
-            if (auto st = take(i, tags[i], refs[i], addresses, values, records); !st) return st;
+            auto delta = next_delta(i);
+            if (!delta) return delta.error();
+            if (icount + *delta < icount) return make_error("event {}: icount overflows", i);
+            icount += *delta;
+            block.icounts_[i] = icount;
+            if (auto st = take(i, block); !st) return st;
         }
-        if (icounts.front() != frame_.first_icount || icount != frame_.last_icount)
-            return make_error("events span icounts {}..{}, frame says {}..{}", icounts.front(),
-                              icount, frame_.first_icount, frame_.last_icount);
-        if (addresses.size() != addresses_.size() || records.size() != records_.size())
-            return make_error("tags name {} accesses and {} records, chunk has {} and {}",
-                              addresses.size(), records.size(), addresses_.size(),
-                              records_.size());
-        return {};
+        if (block.icounts_.front() != frame_.first_icount || icount != frame_.last_icount)
+            return make_error("events span icounts {}..{}, frame says {}..{}",
+                              block.icounts_.front(), icount, frame_.first_icount,
+                              frame_.last_icount);
+        return all_used();
     }
 
 private:
-    Status take(size_t i, uint8_t tag, uint32_t& ref, std::vector<uint64_t>& addresses,
-                std::vector<uint64_t>& values, std::vector<Payload>& records) const {
+    Result<uint64_t> next_delta(size_t i) {
+        uint16_t delta = deltas_[static_cast<unsigned>(i)];
+        if (delta != kDeltaEscape) return uint64_t{delta};
+        if (b_ >= big_.size()) return make_error("event {}: bigDeltas exhausted", i);
+        uint64_t big = big_[b_++];
+        if (big < kDeltaEscape) return make_error("event {}: big delta {} below 0xffff", i, big);
+        return big;
+    }
+
+    Status take(size_t i, EventBlock& block) {
+        uint8_t tag = block.tags_[i];
         if (tag & kTagReservedMask) return make_error("event {}: reserved tag bits {:#x}", i, tag);
         uint8_t cls = tag & kTagClassMask;
         if (cls == kTagClassRecord) {
             if (tag != kTagClassRecord) return make_error("event {}: bad record tag {:#x}", i, tag);
-            if (records.size() >= records_.size()) return make_error("event {}: no record", i);
-            auto payload = get_event(records_[static_cast<unsigned>(records.size())]);
+            if (r_ >= records_.size()) return make_error("event {}: records exhausted", i);
+            auto payload = get_event(records_[r_]);
             if (!payload) return make_error("event {}: {}", i, payload.message());
-            ref = static_cast<uint32_t>(records.size());
-            records.push_back(std::move(*payload));
+            block.addresses_[i] = block.records_.size();
+            block.records_.push_back(std::move(*payload));
+            ++r_;
             return {};
         }
-        if (cls != kTagClassPort && cls != kTagClassMmio)
+        if (cls == kTagClassPort) {
+            if (tag_size(tag) > 4) return make_error("event {}: port access of 8 bytes", i);
+            if (p_ >= ports_.size()) return make_error("event {}: ports exhausted", i);
+            block.addresses_[i] = ports_[p_++];
+        } else if (cls == kTagClassMmio) {
+            if (m_ >= mmio_.size()) return make_error("event {}: MMIO addresses exhausted", i);
+            block.addresses_[i] = mmio_[m_++];
+        } else {
             return make_error("event {}: unknown tag class {}", i, cls);
-        size_t j = addresses.size();
-        if (j >= addresses_.size()) return make_error("event {}: no access column entry", i);
-        uint64_t address = addresses_[static_cast<unsigned>(j)];
-        uint64_t value = values_[static_cast<unsigned>(j)];
-        uint8_t size = tag_size(tag);
-        if (cls == kTagClassPort && (address > 0xffff || size > 4))
-            return make_error("event {}: port access {:#x} size {}", i, address, size);
-        if (!value_fits(value, size))
-            return make_error("event {}: value {:#x} wider than {} bytes", i, value, size);
-        ref = static_cast<uint32_t>(j);
-        addresses.push_back(address);
-        values.push_back(value);
+        }
+        return take_value(i, tag, block.values_[i]);
+    }
+
+    Status take_value(size_t i, uint8_t tag, uint64_t& value) {
+        unsigned lg = tag_log2_size(tag);
+        bool ok = false;
+        switch (lg) {
+        case 0: ok = v_[0] < v8_.size() && (value = v8_[v_[0]++], true); break;
+        case 1: ok = v_[1] < v16_.size() && (value = v16_[v_[1]++], true); break;
+        case 2: ok = v_[2] < v32_.size() && (value = v32_[v_[2]++], true); break;
+        default: ok = v_[3] < v64_.size() && (value = v64_[v_[3]++], true); break;
+        }
+        if (!ok) return make_error("event {}: {}-byte values exhausted", i, 1u << lg);
+        return {};
+    }
+
+    Status all_used() const {
+        if (b_ != big_.size() || p_ != ports_.size() || m_ != mmio_.size() ||
+            r_ != records_.size() || v_[0] != v8_.size() || v_[1] != v16_.size() ||
+            v_[2] != v32_.size() || v_[3] != v64_.size())
+            return make_error("columns hold entries no event uses");
         return {};
     }
 
     const ChunkFrame& frame_;
     capnp::Data::Reader tags_;
-    capnp::List<uint64_t>::Reader deltas_;
-    capnp::List<uint64_t>::Reader addresses_;
-    capnp::List<uint64_t>::Reader values_;
+    capnp::List<uint16_t>::Reader deltas_;
+    capnp::List<uint64_t>::Reader big_;
+    capnp::List<uint16_t>::Reader ports_;
+    capnp::List<uint64_t>::Reader mmio_;
+    capnp::Data::Reader v8_;
+    capnp::List<uint16_t>::Reader v16_;
+    capnp::List<uint32_t>::Reader v32_;
+    capnp::List<uint64_t>::Reader v64_;
     capnp::List<schema::Event>::Reader records_;
+    unsigned b_ = 0, p_ = 0, m_ = 0, r_ = 0;
+    std::array<unsigned, 4> v_{};
 };
-
-} // namespace
 
 EventKind EventBlock::kind(size_t i) const {
     switch (tags_[i] & kTagClassMask) {
     case kTagClassPort: return EventKind::PortAccess;
     case kTagClassMmio: return EventKind::MmioAccess;
-    default: return static_cast<EventKind>(records_[refs_[i]].index());
+    default: return static_cast<EventKind>(records_[addresses_[i]].index());
     }
 }
 
 void EventBlock::get(size_t i, Event& out) const {
     out.icount = icounts_[i];
     uint8_t tag = tags_[i];
-    uint32_t ref = refs_[i];
     switch (tag & kTagClassMask) {
     case kTagClassPort:
-        out.payload = PortAccess{static_cast<uint16_t>(addresses_[ref]), tag_size(tag),
-                                 (tag & kTagWrite) != 0, static_cast<uint32_t>(values_[ref])};
+        out.payload = PortAccess{static_cast<uint16_t>(addresses_[i]), tag_size(tag),
+                                 (tag & kTagWrite) != 0, static_cast<uint32_t>(values_[i])};
         break;
     case kTagClassMmio:
-        out.payload = MmioAccess{addresses_[ref], tag_size(tag), (tag & kTagWrite) != 0,
-                                 values_[ref]};
+        out.payload = MmioAccess{addresses_[i], tag_size(tag), (tag & kTagWrite) != 0, values_[i]};
         break;
-    default: out.payload = records_[ref]; break;
+    default: out.payload = records_[addresses_[i]]; break;
     }
 }
 
@@ -135,16 +152,25 @@ size_t EventBlock::lower_bound(uint64_t icount) const {
 }
 
 Result<EventBlock> EventBlock::decode(const ChunkFrame& frame, std::span<const uint8_t> packed) {
-    return read_packed<schema::EventChunk>(
-        packed, frame.message_words, [&](schema::EventChunk::Reader chunk) -> Result<EventBlock> {
-            ChunkColumns columns(frame, chunk);
-            if (auto st = columns.check_shape(); !st) return st.error();
-            EventBlock block;
-            auto st = columns.fill(block.icounts_, block.tags_, block.refs_,
-                                   block.addresses_, block.values_, block.records_);
-            if (!st) return st.error();
-            return block;
-        });
+    EventBlock block;
+    if (auto st = decode_into(frame, packed, block); !st) return st.error();
+    return block;
+}
+
+Status EventBlock::decode_into(const ChunkFrame& frame, std::span<const uint8_t> packed,
+                               EventBlock& block) {
+    block.records_.clear();
+    auto st = read_packed<schema::EventChunk>(
+        packed, frame.message_words,
+        [&](schema::EventChunk::Reader chunk) -> Status { return ChunkColumns(frame, chunk).fill(block); });
+    if (!st) {
+        block.icounts_.clear();
+        block.tags_.clear();
+        block.addresses_.clear();
+        block.values_.clear();
+        block.records_.clear();
+    }
+    return st;
 }
 
 Result<std::vector<Blob>> decode_data_chunk(const ChunkFrame& frame,

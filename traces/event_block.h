@@ -13,8 +13,10 @@
 
 namespace rr86::trace {
 
-// The events of one event chunk, kept in the columns they were stored in (trace.capnp,
-// EventChunk): materialising an Event is then a few loads.
+class ChunkColumns;
+
+// The events of one event chunk in flat per-event arrays (trace.capnp, EventChunk, merged back
+// into event order): materialising an Event is then a few loads.
 class EventBlock {
 public:
     size_t size() const { return icounts_.size(); }
@@ -27,11 +29,16 @@ public:
 
     // `packed` is the decompressed payload of an event chunk described by `frame`.
     static Result<EventBlock> decode(const ChunkFrame& frame, std::span<const uint8_t> packed);
+    // The same into an existing block, reusing its memory (a reader walking a file decodes chunk
+    // after chunk of the same size). On error the block is left empty.
+    static Status decode_into(const ChunkFrame& frame, std::span<const uint8_t> packed,
+                              EventBlock& block);
 
 private:
+    friend class ChunkColumns;
+    // One entry per event; for a record, addresses_ holds its index in records_.
     std::vector<uint64_t> icounts_;
     std::vector<uint8_t> tags_;
-    std::vector<uint32_t> refs_; // index into addresses_/values_ or records_
     std::vector<uint64_t> addresses_;
     std::vector<uint64_t> values_;
     std::vector<Payload> records_;

@@ -163,13 +163,19 @@ Result<std::span<const uint8_t>> TraceReader::read_payload(size_t chunk) {
 }
 
 Result<EventBlock> TraceReader::read_events(size_t chunk) {
+    EventBlock block;
+    if (auto st = read_events_into(chunk, block); !st) return st.error();
+    return block;
+}
+
+Status TraceReader::read_events_into(size_t chunk, EventBlock& block) {
     auto packed = read_payload(chunk);
     if (!packed) return packed.error();
     const ChunkFrame& frame = index_.chunks()[chunk].frame;
     if (frame.kind != ChunkKind::Events) return chunk_error(chunk, "not an event chunk");
-    auto block = EventBlock::decode(frame, *packed);
-    if (!block) return chunk_error(chunk, block.message());
-    return block;
+    if (auto st = EventBlock::decode_into(frame, *packed, block); !st)
+        return chunk_error(chunk, st.message());
+    return {};
 }
 
 Result<std::vector<Blob>> TraceReader::read_data(size_t chunk) {
@@ -183,15 +189,15 @@ Result<std::vector<Blob>> TraceReader::read_data(size_t chunk) {
 }
 
 Status TraceReader::load_event_chunk(size_t position) {
-    auto block = read_events(index_.event_chunks()[position]);
-    if (!block) return block.error();
-    block_ = std::move(*block);
+    block_loaded_ = false;
+    if (auto st = read_events_into(index_.event_chunks()[position], block_); !st) return st;
+    block_loaded_ = true;
     return {};
 }
 
 Status TraceReader::seek(uint64_t icount) {
     status_ = {};
-    block_.reset();
+    block_loaded_ = false;
     cursor_pos_ = 0;
     cursor_chunk_ = index_.find_event_chunk(icount);
     if (cursor_chunk_ >= index_.event_chunks().size()) return {};
@@ -199,16 +205,16 @@ Status TraceReader::seek(uint64_t icount) {
         status_ = st;
         return st;
     }
-    cursor_pos_ = block_->lower_bound(icount);
+    cursor_pos_ = block_.lower_bound(icount);
     return {};
 }
 
 bool TraceReader::next(Event& event) {
     if (!status_.ok()) return false;
-    while (!block_ || cursor_pos_ >= block_->size()) {
-        if (block_) {
+    while (!block_loaded_ || cursor_pos_ >= block_.size()) {
+        if (block_loaded_) {
             ++cursor_chunk_;
-            block_.reset();
+            block_loaded_ = false;
         }
         if (cursor_chunk_ >= index_.event_chunks().size()) return false;
         if (auto st = load_event_chunk(cursor_chunk_); !st) {
@@ -217,7 +223,7 @@ bool TraceReader::next(Event& event) {
         }
         cursor_pos_ = 0;
     }
-    block_->get(cursor_pos_++, event);
+    block_.get(cursor_pos_++, event);
     return true;
 }
 

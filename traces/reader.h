@@ -55,6 +55,7 @@ public:
 
     // ---- single chunks (verify, tools); `chunk` is a position in index().chunks() ----
     Result<EventBlock> read_events(size_t chunk);
+    Status read_events_into(size_t chunk, EventBlock& block);
     Result<std::vector<Blob>> read_data(size_t chunk);
 
 private:
@@ -79,7 +80,8 @@ private:
 
     size_t cursor_chunk_ = 0; // position in index_.event_chunks()
     size_t cursor_pos_ = 0;
-    std::optional<EventBlock> block_;
+    EventBlock block_;
+    bool block_loaded_ = false;
     Status status_;
 
     std::optional<size_t> data_chunk_;

@@ -242,14 +242,12 @@ std::vector<uint8_t> pack_message(capnp::MessageBuilder& message, uint32_t& word
     return {bytes.begin(), bytes.end()};
 }
 
-uint8_t access_tag(uint8_t tag_class, uint8_t size, bool write) {
-    return static_cast<uint8_t>(tag_class | (std::countr_zero(unsigned{size}) << 2) |
-                                (write ? kTagWrite : 0));
-}
-
 bool valid_access_size(uint8_t tag_class, uint8_t size) {
-    uint8_t max = tag_class == kTagClassPort ? 4 : 8;
-    return size != 0 && size <= max && std::has_single_bit(unsigned{size});
+    switch (size) {
+    case 1: case 2: case 4: return true;
+    case 8: return tag_class == kTagClassMmio;
+    default: return false;
+    }
 }
 
 } // namespace rr86::trace

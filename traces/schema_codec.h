@@ -9,6 +9,7 @@
 
 #include <capnp/message.h>
 
+#include <bit>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -35,8 +36,14 @@ std::vector<uint8_t> pack_message(capnp::MessageBuilder& message, uint32_t& word
 // Access sizes as stored in EventChunk.tags: log2 of the size in bits 2-3.
 inline constexpr uint8_t kTagClassPort = 0, kTagClassMmio = 1, kTagClassRecord = 2;
 inline constexpr uint8_t kTagClassMask = 3, kTagWrite = 1u << 4, kTagReservedMask = 0xe0;
-uint8_t access_tag(uint8_t tag_class, uint8_t size, bool write);
-inline uint8_t tag_size(uint8_t tag) { return static_cast<uint8_t>(1u << ((tag >> 2) & 3)); }
+inline uint8_t access_tag(uint8_t tag_class, uint8_t size, bool write) {
+    return static_cast<uint8_t>(tag_class | (std::countr_zero(unsigned{size}) << 2) |
+                                (write ? kTagWrite : 0));
+}
+inline unsigned tag_log2_size(uint8_t tag) { return (tag >> 2) & 3u; }
+inline uint8_t tag_size(uint8_t tag) { return static_cast<uint8_t>(1u << tag_log2_size(tag)); }
+// An icount delta of this or more is stored in EventChunk.bigDeltas.
+inline constexpr uint16_t kDeltaEscape = 0xffff;
 bool valid_access_size(uint8_t tag_class, uint8_t size);
 
 } // namespace rr86::trace
