@@ -9,8 +9,8 @@ constexpr unsigned kPm1Sts = 0, kPm1En = 2, kPm1Cnt = 4, kPmTmr = 8;
 constexpr unsigned kDecoded[] = {0, 1, 2, 3, 4, 5, 8, 9, 10, 11};
 // TMR_STS is set whenever bit 23 of the 24-bit counter changes (ACPI 1.0b §4.7.2.1).
 constexpr unsigned kMsbShift = 23;
-constexpr uint16_t kSciSources = AcpiPm::kTmrSts | AcpiPm::kGblSts | AcpiPm::kPwrBtnSts |
-                                 AcpiPm::kRtcSts;
+constexpr uint16_t kSciSources =
+    AcpiPm::kTmrSts | AcpiPm::kGblSts | AcpiPm::kPwrBtnSts | AcpiPm::kRtcSts;
 
 uint64_t ticks_at(uint64_t ns) {
     return uint64_t((unsigned __int128)ns * AcpiPm::kTimerHz / kNsPerSec);
@@ -122,7 +122,8 @@ uint32_t AcpiPm::port_read(uint16_t port, unsigned size) {
     sync_timer_status();
     uint32_t timer = timer_at(clock_.now_ns()); // one sample for the whole access
     uint32_t value = 0;
-    for (unsigned i = 0; i < size; ++i) value |= uint32_t(read_byte(offset + i, timer)) << (8 * i);
+    for (unsigned i = 0; i < size; ++i)
+        value |= uint32_t(read_byte(offset + i, timer)) << (8 * i);
     return value;
 }
 

@@ -9,13 +9,33 @@ constexpr int64_t kSec = 1000000000;
 // UIP rises 244 us (8 periods of 32.768 kHz) before each update (MC146818A "UIP", t_BUC).
 constexpr int64_t kUipLeadNs = 244141;
 
-enum : uint8_t { kSeconds = 0x00, kSecondsAlarm = 0x01, kMinutes = 0x02, kMinutesAlarm = 0x03,
-                 kHours = 0x04, kHoursAlarm = 0x05, kDayOfWeek = 0x06, kDayOfMonth = 0x07,
-                 kMonth = 0x08, kYear = 0x09, kRegA = 0x0a, kRegB = 0x0b, kRegC = 0x0c,
-                 kRegD = 0x0d, kCentury = 0x32 };
+enum : uint8_t {
+    kSeconds = 0x00,
+    kSecondsAlarm = 0x01,
+    kMinutes = 0x02,
+    kMinutesAlarm = 0x03,
+    kHours = 0x04,
+    kHoursAlarm = 0x05,
+    kDayOfWeek = 0x06,
+    kDayOfMonth = 0x07,
+    kMonth = 0x08,
+    kYear = 0x09,
+    kRegA = 0x0a,
+    kRegB = 0x0b,
+    kRegC = 0x0c,
+    kRegD = 0x0d,
+    kCentury = 0x32
+};
 
-enum : uint8_t { kBSet = 0x80, kBPie = 0x40, kBAie = 0x20, kBUie = 0x10, kBSqwe = 0x08,
-                 kBBinary = 0x04, kB24h = 0x02 };
+enum : uint8_t {
+    kBSet = 0x80,
+    kBPie = 0x40,
+    kBAie = 0x20,
+    kBUie = 0x10,
+    kBSqwe = 0x08,
+    kBBinary = 0x04,
+    kB24h = 0x02
+};
 
 enum : uint8_t { kCIrqf = 0x80, kCPf = 0x40, kCAf = 0x20, kCUf = 0x10 };
 
@@ -34,8 +54,7 @@ int64_t days_from_date(int64_t year, int month, int day) {
     int64_t year_of_era = y - era * 400;
     int shifted_month = month > 2 ? month - 3 : month + 9; // March = 0
     int64_t day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
-    int64_t day_of_era =
-        year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     return era * 146097 + day_of_era - 719468; // 719468 = days from 0000-03-01 to 1970-01-01
 }
 
@@ -54,8 +73,7 @@ void date_from_days(int64_t days, int64_t& year, int& month, int& day) {
 } // namespace
 
 CmosRtc::CmosRtc(DeviceContext& ctx, int64_t start_epoch)
-    : io_(ctx.io), clock_(ctx.clock), irq_(ctx.irq),
-      timer_(ctx.clock.create_timer([this] {
+    : io_(ctx.io), clock_(ctx.clock), irq_(ctx.irq), timer_(ctx.clock.create_timer([this] {
           sync_flags();
           update_irq();
           rearm();
@@ -418,8 +436,7 @@ void CmosRtc::sync_flags() {
             if (hit && *hit <= to) reg_c_ |= kCAf;
         }
     }
-    if (divider_running() && periodic_period_num() &&
-        periodic_count(now) > periodic_count(then))
+    if (divider_running() && periodic_period_num() && periodic_count(now) > periodic_count(then))
         reg_c_ |= kCPf;
 }
 

@@ -4,11 +4,22 @@ namespace rr86 {
 
 namespace {
 // Command byte (controller RAM byte 0).
-enum : uint8_t { kCmdKbdInt = 0x01, kCmdAuxInt = 0x02, kCmdSys = 0x04, kCmdKbdDisable = 0x10,
-                 kCmdAuxDisable = 0x20, kCmdXlate = 0x40 };
+enum : uint8_t {
+    kCmdKbdInt = 0x01,
+    kCmdAuxInt = 0x02,
+    kCmdSys = 0x04,
+    kCmdKbdDisable = 0x10,
+    kCmdAuxDisable = 0x20,
+    kCmdXlate = 0x40
+};
 // Status register.
-enum : uint8_t { kStOutFull = 0x01, kStSys = 0x04, kStCommand = 0x08, kStUnlocked = 0x10,
-                 kStAuxData = 0x20 };
+enum : uint8_t {
+    kStOutFull = 0x01,
+    kStSys = 0x04,
+    kStCommand = 0x08,
+    kStUnlocked = 0x10,
+    kStAuxData = 0x20
+};
 // Output port.
 enum : uint8_t { kOutReset = 0x01, kOutA20 = 0x02, kOutKbdFull = 0x10, kOutAuxFull = 0x20 };
 
@@ -27,7 +38,8 @@ I8042::~I8042() {
 }
 
 void I8042::reset() {
-    for (uint8_t& b : ram_) b = 0;
+    for (uint8_t& b : ram_)
+        b = 0;
     ram_[0] = kCmdKbdInt | kCmdAuxInt;
     out_port_ = 0xcf;
     pending_cmd_ = 0;

@@ -56,7 +56,8 @@ void Pic8259::set_level_mask(uint8_t mask) {
 unsigned Pic8259::priority_of(uint8_t mask) const {
     if (!mask) return 8;
     unsigned p = 0;
-    while (!(mask & (1u << ir_of_priority(p)))) ++p;
+    while (!(mask & (1u << ir_of_priority(p))))
+        ++p;
     return p;
 }
 
@@ -144,7 +145,8 @@ void Pic8259::write_data(uint8_t value) {
         icw3_ = value;
         init_step_ = need_icw4_ ? 4 : 0;
         return;
-    case 4: // ICW4: AEOI (bit 1), SFNM (bit 4); uPM (bit 0) is assumed 1, buffered mode has no effect
+    case 4: // ICW4: AEOI (bit 1), SFNM (bit 4); uPM (bit 0) is assumed 1, buffered mode has no
+            // effect
         auto_eoi_ = value & 0x02;
         sfnm_ = value & 0x10;
         init_step_ = 0;

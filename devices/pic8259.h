@@ -1,4 +1,5 @@
-// Intel 8259A programmable interrupt controller pair, as on the PC/AT and in the PIIX3 south bridge.
+// Intel 8259A programmable interrupt controller pair, as on the PC/AT and in the PIIX3 south
+// bridge.
 //
 // Reference: Intel 8259A datasheet (ICW1-4, OCW1-3, priority resolution, AEOI, special mask mode,
 // poll command, spurious IR7), Intel 82371SB (PIIX3) datasheet §2.6 and §4.2 (the cascaded pair

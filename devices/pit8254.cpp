@@ -95,8 +95,7 @@ void Pit8254::settle(Channel& c, uint64_t tick) {
         c.offset = c.eff_mode() == 3 && c.pending_low ? c.n - c.n / 2 : 0;
         c.pending = false;
     }
-    if (c.null_count && c.run == Run::Running && !c.pending && tick >= c.base)
-        c.null_count = false;
+    if (c.null_count && c.run == Run::Running && !c.pending && tick >= c.base) c.null_count = false;
 }
 
 uint64_t Pit8254::elapsed(const Channel& c, uint64_t tick) const {
@@ -110,8 +109,8 @@ bool Pit8254::out_at(const Channel& c, uint64_t tick) const {
     uint64_t n = c.n;
     switch (c.eff_mode()) {
     case 0:
-    case 1: return d >= n; // low until terminal count, then high
-    case 2: return n == 1 || d % n != n - 1; // low for the one CLK at count 1
+    case 1: return d >= n;                          // low until terminal count, then high
+    case 2: return n == 1 || d % n != n - 1;        // low for the one CLK at count 1
     case 3: return n / 2 == 0 || d % n < n - n / 2; // high for ceil(n/2), low for floor(n/2)
     default: return d != n; // modes 4/5: one CLK low strobe at terminal count
     }

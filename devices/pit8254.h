@@ -45,8 +45,8 @@ class Pit8254 : public Device, public PortHandler {
     enum class Run : uint8_t { Idle, Waiting, Running };
 
     struct Channel {
-        uint8_t mode = 3;  // as programmed (0-7)
-        uint8_t rw = 3;    // 1 lsb, 2 msb, 3 lsb then msb
+        uint8_t mode = 3; // as programmed (0-7)
+        uint8_t rw = 3;   // 1 lsb, 2 msb, 3 lsb then msb
         bool bcd = false;
         bool gate = true;
         Run run = Run::Idle;

@@ -167,9 +167,9 @@ TEST_CASE("acpi_pm: reset returns to the power-on state; the timer keeps running
 TEST_CASE("acpi_pm: bad guest input has defined results") {
     PmBench b;
     b.seabios_setup();
-    CHECK(b.in8(0xb006) == 0xff);                    // not decoded
-    CHECK(b.in32(0xb004) == 0xffff0000);             // CNT plus two undecoded bytes
-    b.out32(0xb000, 0xffffffff);                     // STS and EN in one write
+    CHECK(b.in8(0xb006) == 0xff);        // not decoded
+    CHECK(b.in32(0xb004) == 0xffff0000); // CNT plus two undecoded bytes
+    b.out32(0xb000, 0xffffffff);         // STS and EN in one write
     CHECK(b.in16(0xb002) == 0xffff);
     b.out16(0xb002, 0);
     std::mt19937 rng(5);

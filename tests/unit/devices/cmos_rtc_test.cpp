@@ -70,7 +70,7 @@ TEST_CASE("cmos_rtc: time advances with virtual time only, across day and year")
 
 TEST_CASE("cmos_rtc: binary and 12-hour modes") {
     RtcBench b;
-    b.write(0x0b, 0x04); // binary, 12-hour
+    b.write(0x0b, 0x04);                // binary, 12-hour
     CHECK(b.read(0x04) == (0x80 | 10)); // 22h = 10 PM
     CHECK(b.read(0x00) == 20);
     CHECK(b.read(0x09) == 23);

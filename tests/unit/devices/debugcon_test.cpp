@@ -14,7 +14,8 @@ TEST_CASE("debugcon: bytes go to the sink; reads return E9h") {
     std::string log;
     d.sink = [&](uint8_t c) { log.push_back(char(c)); };
     CHECK(b.in8(0x402) == 0xe9); // SeaBIOS's presence check
-    for (char c : std::string("SeaBIOS\n")) b.out8(0x402, uint8_t(c));
+    for (char c : std::string("SeaBIOS\n"))
+        b.out8(0x402, uint8_t(c));
     CHECK(log == "SeaBIOS\n");
     b.out16(0x402, 0x4241); // only the byte at the port itself
     CHECK(log == "SeaBIOS\nA");

@@ -26,7 +26,8 @@ struct KbcBench : Bench {
     }
     std::vector<uint8_t> receive(int count) {
         std::vector<uint8_t> out;
-        for (int i = 0; i < count && has_data(); ++i) out.push_back(in8(0x60));
+        for (int i = 0; i < count && has_data(); ++i)
+            out.push_back(in8(0x60));
         return out;
     }
     std::vector<uint8_t> drain() { return receive(64); }
@@ -36,7 +37,8 @@ struct KbcBench : Bench {
         uint8_t off = uint8_t((ctr | 0x30) & ~0x03);
         command(0x60, {off});
         command(0x60, {uint8_t(off & ~0x10)});
-        for (uint8_t b : bytes) out8(0x60, b);
+        for (uint8_t b : bytes)
+            out8(0x60, b);
         std::vector<uint8_t> got = receive(replies);
         command(0x60, {ctr});
         return got;
@@ -117,7 +119,7 @@ TEST_CASE("i8042: self-test sets the system flag; command byte round-trips") {
     b.command(0x60, {0x45});
     CHECK(b.command(0x20, {}, 1) == std::vector<uint8_t>{0x45});
     CHECK((b.status() & 0x04) == 0x04); // bit 2 of the command byte is the system flag
-    b.command(0x61, {0x5a}); // other controller RAM bytes
+    b.command(0x61, {0x5a});            // other controller RAM bytes
     CHECK(b.command(0x21, {}, 1) == std::vector<uint8_t>{0x5a});
 }
 
@@ -234,7 +236,8 @@ TEST_CASE("i8042: controller tests and ports") {
 
 TEST_CASE("i8042: bad guest input has defined results") {
     KbcBench b;
-    for (uint8_t cmd : {0x00, 0x10, 0x1f, 0x80, 0xa0, 0xc8, 0xe5, 0xef}) b.out8(0x64, cmd);
+    for (uint8_t cmd : {0x00, 0x10, 0x1f, 0x80, 0xa0, 0xc8, 0xe5, 0xef})
+        b.out8(0x64, cmd);
     CHECK_FALSE(b.has_data());
     CHECK(b.platform.resets.empty());
     b.out8(0x64, 0x60); // a pending command byte write ...
@@ -265,5 +268,6 @@ TEST_CASE("i8042: random guest traffic keeps IRQ lines consistent with the statu
         REQUIRE(b.irq.level(12) == ((st & 0x21) == 0x21 && (cmd & 2)));
     }
     // The fuzz may have asked for resets; every one is attributed to the controller.
-    for (ResetSource s : b.platform.resets) CHECK(s == ResetSource::Kbc);
+    for (ResetSource s : b.platform.resets)
+        CHECK(s == ResetSource::Kbc);
 }

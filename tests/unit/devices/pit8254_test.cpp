@@ -138,8 +138,8 @@ TEST_CASE("pit8254: mode 2 count written while counting applies at the end of th
     CHECK((b.readback_status(0) & 0x40) == 0x40); // null count until the reload
     b.irq.clear();
     b.run_to_tick(base + 200);
-    CHECK(b.irq.rises(0) ==
-          std::vector<uint64_t>{b.tick_ns(base + 100), b.tick_ns(base + 150), b.tick_ns(base + 200)});
+    CHECK(b.irq.rises(0) == std::vector<uint64_t>{b.tick_ns(base + 100), b.tick_ns(base + 150),
+                                                  b.tick_ns(base + 200)});
     CHECK((b.readback_status(0) & 0x40) == 0);
 }
 
