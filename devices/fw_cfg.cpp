@@ -27,10 +27,12 @@ constexpr char kDmaSignature[8] = {'Q', 'E', 'M', 'U', ' ', 'C', 'F', 'G'};
 constexpr size_t kDirEntrySize = 64;
 
 void put_le(std::vector<uint8_t>& v, uint64_t x, unsigned bytes) {
-    for (unsigned i = 0; i < bytes; ++i) v.push_back(uint8_t(x >> (8 * i)));
+    for (unsigned i = 0; i < bytes; ++i)
+        v.push_back(uint8_t(x >> (8 * i)));
 }
 void put_be(std::vector<uint8_t>& v, uint64_t x, unsigned bytes) {
-    for (unsigned i = bytes; i-- > 0;) v.push_back(uint8_t(x >> (8 * i)));
+    for (unsigned i = bytes; i-- > 0;)
+        v.push_back(uint8_t(x >> (8 * i)));
 }
 std::vector<uint8_t> le(uint64_t x, unsigned bytes) {
     std::vector<uint8_t> v;
@@ -44,7 +46,8 @@ uint32_t bswap32(uint32_t v) { return __builtin_bswap32(v); }
 // lines gives an empty file.
 std::vector<uint8_t> nul_terminated_lines(const std::vector<std::string>& lines) {
     std::string s;
-    for (const std::string& l : lines) s += (s.empty() ? "" : "\n") + l;
+    for (const std::string& l : lines)
+        s += (s.empty() ? "" : "\n") + l;
     std::vector<uint8_t> v(s.begin(), s.end());
     if (!lines.empty()) v.push_back(0);
     return v;
@@ -76,7 +79,8 @@ std::string read_host_file(const std::string& path, std::vector<uint8_t>& out) {
 
 // QEMU option syntax: comma-separated key=value pairs, ",," for a literal comma; a first item
 // without '=' is the implied "name".
-std::string split_option(const std::string& s, std::vector<std::pair<std::string, std::string>>& kv) {
+std::string split_option(const std::string& s,
+                         std::vector<std::pair<std::string, std::string>>& kv) {
     std::string cur;
     std::vector<std::string> items;
     for (size_t i = 0; i < s.size(); ++i) {
@@ -118,7 +122,8 @@ FwCfgBlobResult make_fw_cfg_blob(const std::string& name, const std::string* fil
     }
     if (name.compare(0, 4, "opt/") != 0)
         r.warning = "-fw_cfg: externally provided fw_cfg item names should be prefixed with "
-                    "\"opt/\" (" + name + ")";
+                    "\"opt/\" (" +
+                    name + ")";
     r.blob.name = name;
     if (string) {
         r.blob.data.assign(string->begin(), string->end()); // no NUL terminator, as in QEMU
@@ -239,10 +244,12 @@ void FwCfg::rebuild_boot_data(const std::vector<BootDevice>& devices) {
     std::vector<BootDevice> order;
     for (const BootDevice& d : devices)
         if (d.bootindex >= 0) order.push_back(d);
-    std::stable_sort(order.begin(), order.end(),
-                     [](const BootDevice& a, const BootDevice& b) { return a.bootindex < b.bootindex; });
+    std::stable_sort(order.begin(), order.end(), [](const BootDevice& a, const BootDevice& b) {
+        return a.bootindex < b.bootindex;
+    });
     std::vector<std::string> paths, geometry;
-    for (const BootDevice& d : order) paths.push_back(d.path);
+    for (const BootDevice& d : order)
+        paths.push_back(d.path);
     for (const BootDevice& d : devices) {
         if (d.lcyls || d.lheads || d.lsecs)
             geometry.push_back(d.path + " " + std::to_string(d.lcyls) + " " +

@@ -107,8 +107,8 @@ class FwCfg : public Device, public PortHandler {
 
     IoPorts& io_;
     PhysMap& mem_;
-    std::map<uint16_t, std::vector<uint8_t>> items_;       // legacy keys
-    std::map<std::string, std::vector<uint8_t>> files_;    // by name: directory order
+    std::map<uint16_t, std::vector<uint8_t>> items_;    // legacy keys
+    std::map<std::string, std::vector<uint8_t>> files_; // by name: directory order
     std::vector<std::pair<uint16_t, const std::vector<uint8_t>*>> file_keys_;
     std::vector<uint8_t> directory_;
     uint16_t cur_key_ = 0;

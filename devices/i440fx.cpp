@@ -20,8 +20,10 @@ I440fx::HostBridge::HostBridge(I440fx& o) : owner(o) {
     set_identity(0x8086, 0x1237, 0x02, 0x060000, 0x00);
     define(pci_cfg::kCommand, 2, 0x0006, 0x0006); // memory space and bus master always on
     define(I440fx::kPam0, 1, 0, 0x70);            // PAM0 bits 3:0 are reserved
-    for (uint8_t r = 1; r < 7; ++r) define(uint8_t(I440fx::kPam0 + r), 1, 0, 0x77);
-    for (uint8_t r = 0; r < 8; ++r) define(uint8_t(I440fx::kDrb0 + r), 1, 0x01, 0xff);
+    for (uint8_t r = 1; r < 7; ++r)
+        define(uint8_t(I440fx::kPam0 + r), 1, 0, 0x77);
+    for (uint8_t r = 0; r < 8; ++r)
+        define(uint8_t(I440fx::kDrb0 + r), 1, 0x01, 0xff);
     define(I440fx::kSmram, 1, kCBaseSeg, 0xff); // checked in smram_written()
     save_power_on_state();
 }
@@ -85,7 +87,8 @@ uint8_t* I440fx::ram_side(uint32_t addr) const {
 // contiguous, so the common all-shadowed case is a handful of regions.
 void I440fx::apply_pam() {
     std::array<uint8_t, 7> pam{};
-    for (unsigned r = 0; r < 7; ++r) pam[r] = fn_.cfg8(uint8_t(kPam0 + r));
+    for (unsigned r = 0; r < 7; ++r)
+        pam[r] = fn_.cfg8(uint8_t(kPam0 + r));
     if (mapped_ && pam == applied_) return;
     if (mapped_) mem_.unmap(kRegionName);
 
@@ -110,7 +113,8 @@ void I440fx::apply_pam() {
         }
         runs.push_back({a, kPageSize, rd, wr});
     }
-    for (const Run& r : runs) mem_.map_memory(r.start, r.size, r.read, r.write, kRegionName);
+    for (const Run& r : runs)
+        mem_.map_memory(r.start, r.size, r.read, r.write, kRegionName);
     applied_ = pam;
     mapped_ = true;
 }

@@ -23,6 +23,11 @@ constexpr uint32_t kSector = DiskImage::kSectorSize;
 constexpr uint32_t kMaxMultiple = 16;
 constexpr uint64_t kLba28Max = 0x0fffffff;
 
+// Commands that succeed without doing anything here: SEEK; FLUSH CACHE (EXT), since every write
+// already reached the image; the standby, idle and sleep commands (the disk never spins down).
+constexpr uint8_t kNoActionCommands[] = {0x70, 0xe7, 0xea, 0xe0, 0xe1, 0xe2, 0xe3,
+                                         0xe6, 0x94, 0x95, 0x96, 0x97, 0x99};
+
 // ATA strings: two characters per word, the first in the high byte; padded with spaces.
 void put_string(std::vector<uint8_t>& b, unsigned word, unsigned words, const std::string& s) {
     for (unsigned i = 0; i < words * 2; ++i) {
@@ -89,7 +94,8 @@ void IdeController::reset() {
         Channel& c = channels_[ch];
         c.devctl = 0;
         c.selected = 0;
-        for (unsigned u = 0; u < 2; ++u) reset_unit(c.units[u], ch, u);
+        for (unsigned u = 0; u < 2; ++u)
+            reset_unit(c.units[u], ch, u);
         set_pending(ch, false);
     }
 }
@@ -112,8 +118,9 @@ void IdeController::reset_unit(Unit& u, unsigned ch, unsigned unit) {
 }
 
 std::string IdeController::attach(unsigned channel, unsigned unit, std::unique_ptr<IdeDrive> d) {
-    if (channel > 1 || unit > 1) return "ide: no such position (bus " + std::to_string(channel) +
-                                          ", unit " + std::to_string(unit) + ")";
+    if (channel > 1 || unit > 1)
+        return "ide: no such position (bus " + std::to_string(channel) + ", unit " +
+               std::to_string(unit) + ")";
     if (!d) return "ide: no drive given";
     std::string where = "ide." + std::to_string(channel) + " unit " + std::to_string(unit);
     if (channels_[channel].units[unit].drive) return where + " is already in use";
@@ -348,17 +355,20 @@ bool IdeController::execute_data(unsigned ch, Unit& u, uint8_t cmd) {
         return true;
     }
     switch (cmd) {
-    case 0x20: case 0x21: start_transfer(ch, u, false, false, 1); break; // READ SECTORS
-    case 0x24: start_transfer(ch, u, false, true, 1); break;             // READ SECTORS EXT
-    case 0xc4: start_transfer(ch, u, false, false, mult); break;         // READ MULTIPLE
-    case 0x29: start_transfer(ch, u, false, true, mult); break;          // READ MULTIPLE EXT
-    case 0x30: case 0x31: start_transfer(ch, u, true, false, 1); break;  // WRITE SECTORS
-    case 0x34: start_transfer(ch, u, true, true, 1); break;              // WRITE SECTORS EXT
-    case 0xc5: start_transfer(ch, u, true, false, mult); break;          // WRITE MULTIPLE
-    case 0x39: start_transfer(ch, u, true, true, mult); break;           // WRITE MULTIPLE EXT
-    case 0x40: case 0x41: verify(ch, u, false); break;                   // READ VERIFY
-    case 0x42: verify(ch, u, true); break;                               // READ VERIFY EXT
-    case 0xec: identify(ch, u); break;                                   // IDENTIFY DEVICE
+    case 0x20:
+    case 0x21: start_transfer(ch, u, false, false, 1); break;    // READ SECTORS
+    case 0x24: start_transfer(ch, u, false, true, 1); break;     // READ SECTORS EXT
+    case 0xc4: start_transfer(ch, u, false, false, mult); break; // READ MULTIPLE
+    case 0x29: start_transfer(ch, u, false, true, mult); break;  // READ MULTIPLE EXT
+    case 0x30:
+    case 0x31: start_transfer(ch, u, true, false, 1); break;    // WRITE SECTORS
+    case 0x34: start_transfer(ch, u, true, true, 1); break;     // WRITE SECTORS EXT
+    case 0xc5: start_transfer(ch, u, true, false, mult); break; // WRITE MULTIPLE
+    case 0x39: start_transfer(ch, u, true, true, mult); break;  // WRITE MULTIPLE EXT
+    case 0x40:
+    case 0x41: verify(ch, u, false); break; // READ VERIFY
+    case 0x42: verify(ch, u, true); break;  // READ VERIFY EXT
+    case 0xec: identify(ch, u); break;      // IDENTIFY DEVICE
     default: return false;
     }
     return true;
@@ -380,17 +390,17 @@ bool IdeController::execute_misc(unsigned ch, Unit& u, uint8_t cmd) {
             u.mult_sectors = uint8_t(n), complete(ch, u);
         break;
     }
-    case 0xe5: case 0x98: // CHECK POWER MODE: FFh = active or idle
+    case 0xe5:
+    case 0x98: // CHECK POWER MODE: FFh = active or idle
         u.nsector = 0xff;
         complete(ch, u);
         break;
-    case 0x70:            // SEEK
-    case 0xe7: case 0xea: // FLUSH CACHE (EXT): every write already reached the image
-    case 0xe0: case 0xe1: case 0xe2: case 0xe3: case 0xe6: // standby / idle / sleep
-    case 0x94: case 0x95: case 0x96: case 0x97: case 0x99:
+    default:
+        if (std::find(std::begin(kNoActionCommands), std::end(kNoActionCommands), cmd) ==
+            std::end(kNoActionCommands))
+            return false;
         complete(ch, u);
         break;
-    default: return false;
     }
     return true;
 }
@@ -431,9 +441,12 @@ void IdeController::set_features(unsigned ch, Unit& u) {
             abort(ch, u);
         break;
     }
-    case 0x02: case 0x82: // write cache on/off
-    case 0x55: case 0xaa: // read look-ahead off/on
-    case 0x66: case 0xcc: // reverting to power-on defaults off/on
+    case 0x02:
+    case 0x82: // write cache on/off
+    case 0x55:
+    case 0xaa: // read look-ahead off/on
+    case 0x66:
+    case 0xcc: // reverting to power-on defaults off/on
         complete(ch, u);
         break;
     default: abort(ch, u); break;
@@ -469,12 +482,12 @@ void IdeController::identify(unsigned ch, Unit& u) {
     put_string(b, 10, 10, o.serial.empty() ? default_serial(index) : o.serial);
     put_string(b, 23, 4, o.firmware.empty() ? "0.1.0" : o.firmware);
     put_string(b, 27, 20, o.model.empty() ? "RR86 HARDDISK" : o.model);
-    put16(b, 47, 0x8000 | kMaxMultiple);   // READ/WRITE MULTIPLE up to 16 sectors
-    put16(b, 48, 0x0001);                  // 32-bit PIO data transfers
-    put16(b, 49, (1 << 11) | (1 << 9));    // IORDY, LBA (no DMA)
+    put16(b, 47, 0x8000 | kMaxMultiple); // READ/WRITE MULTIPLE up to 16 sectors
+    put16(b, 48, 0x0001);                // 32-bit PIO data transfers
+    put16(b, 49, (1 << 11) | (1 << 9));  // IORDY, LBA (no DMA)
     put16(b, 50, 0x4000);
-    put16(b, 51, 0x0200);                  // PIO timing mode 2 (obsolete field)
-    put16(b, 53, 0x0003);                  // words 54-58 and 64-70 valid
+    put16(b, 51, 0x0200); // PIO timing mode 2 (obsolete field)
+    put16(b, 53, 0x0003); // words 54-58 and 64-70 valid
     put16(b, 54, uint16_t(l.cylinders));
     put16(b, 55, uint16_t(l.heads));
     put16(b, 56, uint16_t(l.sectors));
@@ -482,9 +495,10 @@ void IdeController::identify(unsigned ch, Unit& u) {
     put16(b, 59, uint16_t(u.mult_sectors ? 0x0100 | u.mult_sectors : 0));
     put32(b, 60, uint32_t(std::min<uint64_t>(total, kLba28Max)));
     put16(b, 64, 0x0003); // PIO modes 3 and 4
-    for (unsigned w = 65; w <= 68; ++w) put16(b, w, 120); // cycle times (ns)
-    put16(b, 80, 0x007e);                                 // ATA-1 to ATA/ATAPI-6
-    put16(b, 82, 0x4000);                                 // NOP
+    for (unsigned w = 65; w <= 68; ++w)
+        put16(b, w, 120); // cycle times (ns)
+    put16(b, 80, 0x007e); // ATA-1 to ATA/ATAPI-6
+    put16(b, 82, 0x4000); // NOP
     put16(b, 83, 0x7400); // 48-bit addressing, FLUSH CACHE, FLUSH CACHE EXT
     put16(b, 84, 0x4000);
     put16(b, 85, 0x4000);
@@ -500,7 +514,8 @@ void IdeController::identify(unsigned ch, Unit& u) {
     // Word 255: integrity word, signature A5h and a checksum making the sector sum to zero.
     b[510] = 0xa5;
     uint8_t sum = 0;
-    for (unsigned i = 0; i < 511; ++i) sum = uint8_t(sum + b[i]);
+    for (unsigned i = 0; i < 511; ++i)
+        sum = uint8_t(sum + b[i]);
     b[511] = uint8_t(-sum);
 
     u.xfer = Xfer::ReadBuffer;

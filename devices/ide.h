@@ -103,13 +103,13 @@ class IdeController : public Device, public PortHandler {
         uint8_t feature = 0, nsector = 0, sector = 0, lcyl = 0, hcyl = 0;
         uint8_t hob_feature = 0, hob_nsector = 0, hob_sector = 0, hob_lcyl = 0, hob_hcyl = 0;
         uint8_t select = 0xa0, status = 0, error = 0;
-        Chs logical;             // translation used for CHS addresses
+        Chs logical; // translation used for CHS addresses
         uint8_t mult_sectors = 16;
         Xfer xfer = Xfer::None;
-        bool lba48 = false;      // how to write the address back
+        bool lba48 = false; // how to write the address back
         uint64_t next_lba = 0;
-        uint32_t remaining = 0;  // sectors left in the command
-        uint32_t block = 1;      // sectors per DRQ block
+        uint32_t remaining = 0; // sectors left in the command
+        uint32_t block = 1;     // sectors per DRQ block
         uint32_t pos = 0, end = 0;
         std::vector<uint8_t> buf;
     };

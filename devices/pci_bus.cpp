@@ -18,7 +18,8 @@ constexpr uint16_t kStatusW1c = 0xf900;
 PciFunction::PciFunction() {
     // Device-specific registers (0x40-0xFF) are plain read/write storage unless a function says
     // otherwise, as in QEMU's generic PCI model; the standard header is read-only by default.
-    for (unsigned i = pci_cfg::kDeviceSpecific; i < 256; ++i) wmask_[i] = 0xff;
+    for (unsigned i = pci_cfg::kDeviceSpecific; i < 256; ++i)
+        wmask_[i] = 0xff;
 }
 
 uint32_t PciFunction::config_read(uint8_t offset, unsigned size) const {
@@ -113,7 +114,8 @@ uint32_t PciBus::port_read(uint16_t port, unsigned size) {
         return fn ? fn->config_read(uint8_t((address_ & 0xfc) + off), size) : 0xffffffffu;
     }
     uint32_t v = 0;
-    for (unsigned i = 0; i < size; ++i) v |= uint32_t(read_byte(uint16_t(port + i))) << (8 * i);
+    for (unsigned i = 0; i < size; ++i)
+        v |= uint32_t(read_byte(uint16_t(port + i))) << (8 * i);
     return v;
 }
 
@@ -128,7 +130,8 @@ void PciBus::port_write(uint16_t port, unsigned size, uint32_t value) {
             fn->config_write(uint8_t((address_ & 0xfc) + off), size, value);
         return;
     }
-    for (unsigned i = 0; i < size; ++i) write_byte(uint16_t(port + i), uint8_t(value >> (8 * i)));
+    for (unsigned i = 0; i < size; ++i)
+        write_byte(uint16_t(port + i), uint8_t(value >> (8 * i)));
 }
 
 // Byte-wise path for accesses that are not CONFIG_ADDRESS doublewords and do not fit in

@@ -43,7 +43,9 @@ class PciFunction {
 
     uint8_t cfg8(uint8_t off) const { return config_[off]; }
     uint16_t cfg16(uint8_t off) const { return uint16_t(config_[off] | config_[off + 1] << 8); }
-    uint32_t cfg32(uint8_t off) const { return uint32_t(cfg16(off)) | uint32_t(cfg16(off + 2)) << 16; }
+    uint32_t cfg32(uint8_t off) const {
+        return uint32_t(cfg16(off)) | uint32_t(cfg16(off + 2)) << 16;
+    }
 
   protected:
     PciFunction();

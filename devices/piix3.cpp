@@ -14,11 +14,12 @@ Piix3::IsaBridge::IsaBridge() {
     set_identity(0x8086, 0x7000, 0x00, 0x060100, 0x80); // bit 7: multi-function device
     define(pci_cfg::kCommand, 2, 0x0007, 0x0000);       // I/O, memory, bus master hardwired on
     // Power-on values from the 82371SB datasheet register table (§2.2).
-    define(0x4c, 1, 0x4d, 0xff); // IORT: ISA I/O recovery timer
+    define(0x4c, 1, 0x4d, 0xff);     // IORT: ISA I/O recovery timer
     define(0x4e, 2, 0x0003, 0xffff); // XBCS: X-bus chip select (RTC, keyboard, BIOS)
-    for (uint8_t i = 0; i < 4; ++i) define(uint8_t(Piix3::kPirqRoute + i), 1, 0x80, 0x8f);
-    define(0x69, 1, 0x02, 0xff); // TOM: top of memory
-    define(0x70, 1, 0x80, 0xff); // MBIRQ0
+    for (uint8_t i = 0; i < 4; ++i)
+        define(uint8_t(Piix3::kPirqRoute + i), 1, 0x80, 0x8f);
+    define(0x69, 1, 0x02, 0xff);     // TOM: top of memory
+    define(0x70, 1, 0x80, 0xff);     // MBIRQ0
     define(0x76, 2, 0x0c0c, 0xffff); // MBDMA0/1
     define(0x78, 2, 0x0002, 0xffff); // PCSC
     define(0xa0, 1, 0x08, 0xff);     // SMICNTL
@@ -29,7 +30,7 @@ Piix3::IsaBridge::IsaBridge() {
 Piix3::IdeFunction::IdeFunction() {
     // Legacy (compatibility) mode on both channels, bus-master capable: prog-if 0x80.
     set_identity(0x8086, 0x7010, 0x00, 0x010180, 0x00);
-    set_io_bar(4, 16); // BMIBA: bus-master IDE registers (not modelled: PIO only)
+    set_io_bar(4, 16);               // BMIBA: bus-master IDE registers (not modelled: PIO only)
     define(0x40, 2, 0x0000, 0xffff); // IDETIM primary (bit 15: decode enable)
     define(0x42, 2, 0x0000, 0xffff); // IDETIM secondary
     define(0x44, 1, 0x00, 0xff);     // SIDETIM
@@ -39,11 +40,11 @@ Piix3::IdeFunction::IdeFunction() {
 Piix3::PmFunction::PmFunction(Piix3& owner) : owner_(owner) {
     set_identity(0x8086, 0x7113, 0x03, 0x068000, 0x00);
     set_interrupt_pin(1);
-    define(Piix3::kPmBase, 4, 0x00000001, 0x0000ffc0);   // 64 bytes, I/O space indicator
-    define(Piix3::kDevActB, 4, kApmcEn, 0xffffffff);     // see header: no SMM
-    define(Piix3::kPmRegMisc, 1, 0x00, 0x01);            // PMIOSE
-    define(0x90, 4, 0x00000001, 0x0000fff0);             // SMBBA: SMBus base (storage)
-    define(0xd2, 1, 0x00, 0x0f);                         // SMBHSTCFG (storage)
+    define(Piix3::kPmBase, 4, 0x00000001, 0x0000ffc0); // 64 bytes, I/O space indicator
+    define(Piix3::kDevActB, 4, kApmcEn, 0xffffffff);   // see header: no SMM
+    define(Piix3::kPmRegMisc, 1, 0x00, 0x01);          // PMIOSE
+    define(0x90, 4, 0x00000001, 0x0000fff0);           // SMBBA: SMBus base (storage)
+    define(0xd2, 1, 0x00, 0x0f);                       // SMBHSTCFG (storage)
     save_power_on_state();
 }
 

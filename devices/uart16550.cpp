@@ -24,8 +24,7 @@ constexpr size_t kHostQueueMax = 1u << 20; // host bytes beyond this are dropped
 } // namespace
 
 Uart16550::Uart16550(DeviceContext& ctx, uint16_t base, unsigned irq)
-    : io_(ctx.io), irq_(ctx.irq), clock_(ctx.clock),
-      timeout_timer_(ctx.clock.create_timer([this] {
+    : io_(ctx.io), irq_(ctx.irq), clock_(ctx.clock), timeout_timer_(ctx.clock.create_timer([this] {
           if (fifo_enabled() && !rx_.empty()) timeout_ipending_ = true;
           update_irq();
       })),

@@ -41,16 +41,20 @@ struct CfgEnv {
     void select(uint16_t key) { io.write(0x510, 2, key); }
     std::vector<uint8_t> read_port(size_t n) {
         std::vector<uint8_t> v;
-        for (size_t i = 0; i < n; ++i) v.push_back(uint8_t(io.read(0x511, 1)));
+        for (size_t i = 0; i < n; ++i)
+            v.push_back(uint8_t(io.read(0x511, 1)));
         return v;
     }
     // Builds a big-endian FWCfgDmaAccess at `desc` and starts it as SeaBIOS does (one outl of the
     // byte-swapped address to the low half).
     uint32_t dma(uint32_t control, uint32_t length, uint64_t address, uint64_t desc = kDesc) {
         uint8_t d[16];
-        for (int i = 0; i < 4; ++i) d[i] = uint8_t(control >> (24 - 8 * i));
-        for (int i = 0; i < 4; ++i) d[4 + i] = uint8_t(length >> (24 - 8 * i));
-        for (int i = 0; i < 8; ++i) d[8 + i] = uint8_t(address >> (56 - 8 * i));
+        for (int i = 0; i < 4; ++i)
+            d[i] = uint8_t(control >> (24 - 8 * i));
+        for (int i = 0; i < 4; ++i)
+            d[4 + i] = uint8_t(length >> (24 - 8 * i));
+        for (int i = 0; i < 8; ++i)
+            d[8 + i] = uint8_t(address >> (56 - 8 * i));
         mem.write_ram(desc, d, 16);
         io.write(0x514, 4, __builtin_bswap32(uint32_t(desc >> 32)));
         io.write(0x518, 4, __builtin_bswap32(uint32_t(desc)));
@@ -122,7 +126,8 @@ TEST_CASE("fw_cfg: signature and ID through the ports") {
 TEST_CASE("fw_cfg: the DMA register reads \"QEMU CFG\"") {
     CfgEnv e;
     std::string sig;
-    for (uint16_t p = 0x514; p < 0x51c; ++p) sig += char(e.io.read(p, 1));
+    for (uint16_t p = 0x514; p < 0x51c; ++p)
+        sig += char(e.io.read(p, 1));
     CHECK(sig == "QEMU CFG");
     CHECK(e.io.read(0x514, 4) == 0x554d4551); // bytes in port order
 }
@@ -184,10 +189,12 @@ TEST_CASE("fw_cfg: file directory is big-endian, sorted by name, keys from 0x20"
     CHECK(e.cfg.add_file("opt/alpha", bytes("alpha!")) == "");
     auto dir = e.directory();
     std::vector<std::string> names;
-    for (auto& d : dir) names.push_back(d.name);
+    for (auto& d : dir)
+        names.push_back(d.name);
     CHECK(names == std::vector<std::string>{"bios-geometry", "bootorder", "etc/boot-fail-wait",
                                             "etc/e820", "opt/alpha", "opt/zeta"});
-    for (size_t i = 0; i < dir.size(); ++i) CHECK(dir[i].key == 0x20 + i);
+    for (size_t i = 0; i < dir.size(); ++i)
+        CHECK(dir[i].key == 0x20 + i);
     CHECK(dir[4].size == 6);
     CHECK(dir[2].size == 4);
     CHECK(dir[3].size == 20);
@@ -335,8 +342,7 @@ TEST_CASE("fw_cfg: -fw_cfg option parsing and errors") {
     CHECK(parse_fw_cfg_option("name=opt/a,file=").error == "-fw_cfg: empty file name for opt/a");
     CHECK(parse_fw_cfg_option("name=opt/a,strin=x").error == "-fw_cfg: invalid parameter 'strin'");
     CHECK(parse_fw_cfg_option("name=opt/a,gen_id=g").error == "-fw_cfg: gen_id is not supported");
-    CHECK(parse_fw_cfg_option("name=opt/a,oops").error ==
-          "-fw_cfg: parameter 'oops' has no value");
+    CHECK(parse_fw_cfg_option("name=opt/a,oops").error == "-fw_cfg: parameter 'oops' has no value");
 
     auto warn = parse_fw_cfg_option("name=etc/mine,string=1");
     CHECK(warn.ok());

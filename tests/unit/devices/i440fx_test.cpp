@@ -34,7 +34,8 @@ struct NbEnv {
     bool mapped = [this] {
         mem.map_memory(0, mem.ram_size(), mem.ram(), mem.ram(), "ram");
         bios.resize(128 * 1024);
-        for (size_t i = 0; i < bios.size(); ++i) bios[i] = uint8_t((i >> 12) + 1);
+        for (size_t i = 0; i < bios.size(); ++i)
+            bios[i] = uint8_t((i >> 12) + 1);
         return true;
     }();
     PciBus bus{ctx};
@@ -59,7 +60,8 @@ struct NbEnv {
 void seabios_pam(NbEnv& e, uint8_t pam0, uint8_t others) {
     uint32_t d[2] = {e.readl(0x58), e.readl(0x5c)};
     uint8_t* b = reinterpret_cast<uint8_t*>(d);
-    for (int i = 0; i < 6; ++i) b[1 + 1 + i] = others;
+    for (int i = 0; i < 6; ++i)
+        b[1 + 1 + i] = others;
     b[1] = pam0;
     e.writel(0x58, d[0]);
     e.writel(0x5c, d[1]);
@@ -138,8 +140,10 @@ TEST_CASE("i440fx: SeaBIOS make_bios_writable / copy / make_bios_readonly sequen
     // the "high alias" is the image itself.
     CHECK((e.readl(0x58) >> 8 & 0x10) == 0);
     seabios_pam(e, 0x30, 0x33);
-    for (uint32_t a = 0xc0000; a < 0x100000; a += 0x1000) CHECK(e.nb.pam_mode(a) == 3);
-    for (uint32_t a = 0xe0000; a < 0x100000; ++a) e.mem.write(a, 1, e.bios[a - 0xe0000]);
+    for (uint32_t a = 0xc0000; a < 0x100000; a += 0x1000)
+        CHECK(e.nb.pam_mode(a) == 3);
+    for (uint32_t a = 0xe0000; a < 0x100000; ++a)
+        e.mem.write(a, 1, e.bios[a - 0xe0000]);
     e.mem.write(0xf5000, 4, 0xdeadbeef); // firmware updates a variable in its shadow copy
     e.mem.write(0xc8000, 4, 0x0badf00d); // option ROM area
     // make_bios_readonly_intel: 0x11 for the ROM ranges, 0x10 for 0xF0000.

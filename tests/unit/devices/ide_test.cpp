@@ -47,7 +47,8 @@ struct TempImage {
         path = tmpl;
         std::vector<uint8_t> buf(512);
         for (uint64_t s = 0; s < sectors; ++s) {
-            for (unsigned i = 0; i < 512; ++i) buf[i] = pattern(s, i);
+            for (unsigned i = 0; i < 512; ++i)
+                buf[i] = pattern(s, i);
             REQUIRE(pwrite(fd, buf.data(), 512, off_t(s * 512)) == 512);
         }
         if (extra_bytes) REQUIRE(pwrite(fd, buf.data(), extra_bytes, off_t(sectors * 512)) > 0);
@@ -119,12 +120,14 @@ struct IdeEnv {
         std::vector<uint8_t> b(512);
         for (unsigned i = 0; i < 512; i += 4) {
             uint32_t d = io.read(base, 4);
-            for (unsigned k = 0; k < 4; ++k) b[i + k] = uint8_t(d >> (8 * k));
+            for (unsigned k = 0; k < 4; ++k)
+                b[i + k] = uint8_t(d >> (8 * k));
         }
         return b;
     }
     void write_sector16(uint16_t base, const std::vector<uint8_t>& b) {
-        for (unsigned i = 0; i < 512; i += 2) outw(base, uint16_t(b[i] | b[i + 1] << 8));
+        for (unsigned i = 0; i < 512; i += 2)
+            outw(base, uint16_t(b[i] | b[i + 1] << 8));
     }
     std::vector<uint8_t> identify(uint16_t base, unsigned dev) {
         outb(base + 6, uint8_t(0xa0 | dev << 4));
@@ -136,7 +139,8 @@ struct IdeEnv {
 
 std::vector<uint8_t> expected(uint64_t lba) {
     std::vector<uint8_t> b(512);
-    for (unsigned i = 0; i < 512; ++i) b[i] = pattern(lba, i);
+    for (unsigned i = 0; i < 512; ++i)
+        b[i] = pattern(lba, i);
     return b;
 }
 
@@ -178,12 +182,13 @@ TEST_CASE("ide: IDENTIFY DEVICE strings, capacity and geometry") {
     CHECK((word(id, 86) & (1 << 10)) != 0);
     CHECK((word(id, 100) | word(id, 101) << 16) == 20000);
     CHECK(word(id, 102) == 0);
-    CHECK((word(id, 49) & (1 << 9)) != 0);  // LBA
-    CHECK((word(id, 49) & (1 << 8)) == 0);  // no DMA
-    CHECK(word(id, 80) == 0x007e);          // SeaBIOS prints "ATA-6"
+    CHECK((word(id, 49) & (1 << 9)) != 0);    // LBA
+    CHECK((word(id, 49) & (1 << 8)) == 0);    // no DMA
+    CHECK(word(id, 80) == 0x007e);            // SeaBIOS prints "ATA-6"
     CHECK((word(id, 93) & 0xdf61) == 0x4001); // not "device 1 absent, skip probing"
     uint8_t sum = 0;
-    for (uint8_t b : id) sum = uint8_t(sum + b);
+    for (uint8_t b : id)
+        sum = uint8_t(sum + b);
     CHECK(sum == 0);
     CHECK(id[510] == 0xa5);
 }
@@ -207,7 +212,7 @@ TEST_CASE("ide: READ SECTORS LBA28, two sectors, 16-bit data port, one IRQ per s
     e.lba28(P, 0, 10, 2, 0x20);
     CHECK(e.irq.level[14]);
     CHECK(e.irq.rises[14] == r0 + 1);
-    CHECK(e.inb(PCTL) == 0x58);  // alternate status: DRQ, no acknowledge
+    CHECK(e.inb(PCTL) == 0x58); // alternate status: DRQ, no acknowledge
     CHECK(e.irq.level[14]);
     CHECK(e.inb(P + 7) == 0x58); // status acknowledges
     CHECK_FALSE(e.irq.level[14]);
@@ -241,12 +246,14 @@ TEST_CASE("ide: WRITE SECTORS LBA28 reaches the image file") {
     CHECK(e.inb(PCTL) == 0x58);
     CHECK_FALSE(e.irq.level[14]); // PIO out: no interrupt before the first block
     std::vector<uint8_t> a(512, 0xaa), b(512);
-    for (unsigned i = 0; i < 512; ++i) b[i] = uint8_t(i ^ 0x5c);
+    for (unsigned i = 0; i < 512; ++i)
+        b[i] = uint8_t(i ^ 0x5c);
     e.write_sector16(P, a);
     CHECK(e.irq.level[14]);
     CHECK(e.inb(P + 7) == 0x58); // next block wanted
     for (unsigned i = 0; i < 512; i += 4)
-        e.io.write(P, 4, uint32_t(b[i] | b[i + 1] << 8 | b[i + 2] << 16 | uint32_t(b[i + 3]) << 24));
+        e.io.write(P, 4,
+                   uint32_t(b[i] | b[i + 1] << 8 | b[i + 2] << 16 | uint32_t(b[i + 3]) << 24));
     CHECK(e.irq.level[14]);
     CHECK(e.inb(P + 7) == DRDY_DSC);
     CHECK(img.sector(5) == a);
@@ -279,7 +286,8 @@ TEST_CASE("ide: LBA48 READ/WRITE SECTORS EXT and HOB register read-back") {
     e.outb(PCTL, 0x00);
     // A count of 0x0100 needs the high byte: 256 sectors from LBA 0 within a 300-sector disk.
     e.lba48(P, 0, 0, 0x100, 0x24);
-    for (unsigned s = 0; s < 256; ++s) REQUIRE(e.read_sector16(P) == expected(s < 0x100 ? s : 0));
+    for (unsigned s = 0; s < 256; ++s)
+        REQUIRE(e.read_sector16(P) == expected(s < 0x100 ? s : 0));
     CHECK(e.inb(P + 7) == DRDY_DSC);
 }
 
@@ -437,7 +445,8 @@ TEST_CASE("ide: absent slave next to a master reads status 0 and ignores command
 
 TEST_CASE("ide: a channel without drives floats") {
     IdeEnv e;
-    for (uint16_t p = S; p < S + 8; ++p) CHECK(e.inb(p) == 0xff);
+    for (uint16_t p = S; p < S + 8; ++p)
+        CHECK(e.inb(p) == 0xff);
     CHECK(e.inb(SCTL) == 0xff);
     CHECK(e.inw(S) == 0xffff);
     e.outb(S + 2, 0x55);
@@ -546,9 +555,12 @@ TEST_CASE("ide: every register and command value on every channel is harmless") 
             e.outb(base + 6, uint8_t(cmd & 0x10 ? 0xb0 : 0xe0));
             e.outb(base + 2, uint8_t(cmd));
             e.outb(base + 7, uint8_t(cmd));
-            for (int i = 0; i < 300; ++i) e.inw(base);
-            for (int i = 0; i < 300; ++i) e.outw(base, 0x1234);
-            for (uint16_t p = base; p < base + 8; ++p) e.inb(p);
+            for (int i = 0; i < 300; ++i)
+                e.inw(base);
+            for (int i = 0; i < 300; ++i)
+                e.outw(base, 0x1234);
+            for (uint16_t p = base; p < base + 8; ++p)
+                e.inb(p);
             e.io.read(base + 6, 4);
         }
     }

@@ -99,7 +99,8 @@ TEST_CASE("piix3: ELCR masks the always-edge IRQs and forwards the mask") {
 
 TEST_CASE("piix3: PIRQ routing registers") {
     SbEnv e;
-    for (unsigned i = 0; i < 4; ++i) CHECK(e.sb.pirq_route(i) == -1);
+    for (unsigned i = 0; i < 4; ++i)
+        CHECK(e.sb.pirq_route(i) == -1);
     CHECK(e.cfg_read(0, 0x60, 4) == 0x80808080);
     e.cfg_write(0, 0x60, 1, 10);
     e.cfg_write(0, 0x61, 1, 10);

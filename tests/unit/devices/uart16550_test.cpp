@@ -47,7 +47,9 @@ struct UartEnv {
     }
     uint8_t in(uint16_t p) { return uint8_t(io.read(p, 1)); }
     void outb(uint16_t p, uint8_t v) { io.write(p, 1, v); }
-    void feed(const std::string& s) { uart.receive(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
+    void feed(const std::string& s) {
+        uart.receive(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+    }
     void advance_ns(uint64_t ns) {
         icount += ns;
         clock.run_expired();
@@ -71,7 +73,7 @@ TEST_CASE("uart: power-on register values") {
 TEST_CASE("uart: transmit goes to the sink at once, THRE/TEMT stay set") {
     UartEnv e;
     for (char c : std::string("BOOT OK\r\n")) {
-        CHECK((e.in(LSR) & 0x20) != 0);
+        CHECK((e.in(LSR)&0x20) != 0);
         e.outb(THR, uint8_t(c));
     }
     CHECK(e.out == "BOOT OK\r\n");
@@ -100,11 +102,11 @@ TEST_CASE("uart: receive without FIFO holds one byte; the rest waits for the gue
     UartEnv e;
     e.feed("ab");
     CHECK(e.uart.pending_input() == 1);
-    CHECK((e.in(LSR) & 0x01) == 1);
+    CHECK((e.in(LSR)&0x01) == 1);
     CHECK(e.in(RBR) == 'a');
-    CHECK((e.in(LSR) & 0x03) == 0x01); // 'b' moved in, no overrun
+    CHECK((e.in(LSR)&0x03) == 0x01); // 'b' moved in, no overrun
     CHECK(e.in(RBR) == 'b');
-    CHECK((e.in(LSR) & 0x01) == 0);
+    CHECK((e.in(LSR)&0x01) == 0);
     CHECK(e.in(RBR) == 0); // empty: defined value
 }
 
@@ -122,9 +124,11 @@ TEST_CASE("uart: FIFO trigger levels, character timeout and clearing") {
     CHECK(e.uart.pending_input() == 4);
     CHECK(e.in(IIR) == 0xc4); // received data available (>= 8)
     CHECK(e.line());
-    for (int i = 0; i < 9; ++i) e.in(RBR); // the 4 waiting bytes refill the FIFO: 11 left
+    for (int i = 0; i < 9; ++i)
+        e.in(RBR); // the 4 waiting bytes refill the FIFO: 11 left
     CHECK(e.uart.pending_input() == 0);
-    for (int i = 0; i < 4; ++i) e.in(RBR); // 7 left, below trigger
+    for (int i = 0; i < 4; ++i)
+        e.in(RBR); // 7 left, below trigger
     CHECK(e.in(IIR) == 0xc1);
     CHECK_FALSE(e.line());
     e.advance_ns(4 * 86806 - 1000);
@@ -135,7 +139,7 @@ TEST_CASE("uart: FIFO trigger levels, character timeout and clearing") {
     CHECK(e.in(RBR) == 'd'); // 14th byte; reading clears the timeout
     CHECK(e.in(IIR) == 0xc1);
     e.outb(FCR, 0x83); // clear RX FIFO
-    CHECK((e.in(LSR) & 0x01) == 0);
+    CHECK((e.in(LSR)&0x01) == 0);
     e.outb(FCR, 0x00); // FIFOs off
     CHECK(e.in(IIR) == 0x01);
 }
@@ -235,7 +239,8 @@ TEST_CASE("uart: reset clears registers, keeps undelivered host input") {
 TEST_CASE("uart: every port and value is harmless") {
     UartEnv e;
     for (unsigned p = 0; p < 8; ++p) {
-        for (unsigned v = 0; v < 256; v += 17) e.outb(uint16_t(B + p), uint8_t(v));
+        for (unsigned v = 0; v < 256; v += 17)
+            e.outb(uint16_t(B + p), uint8_t(v));
         e.in(uint16_t(B + p));
     }
     e.io.write(B, 4, 0xffffffff);
