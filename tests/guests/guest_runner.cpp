@@ -14,8 +14,10 @@
 // any key may carry a mask (`key&mask=value`). exit= is halt | triple-fault | port:<status> |
 // limit. A line `; limit: N` sets the instruction limit.
 //
-// Usage: guest_runner [--asm SOURCE] [--limit N] [--bench] IMAGE
-// Prints PASS/FAIL, the instructions retired and a state hash (XXH3 of CpuState).
+// Usage: guest_runner [--asm SOURCE] [--limit N] [--slices N,M,...] [--bench] IMAGE
+// Prints PASS/FAIL, the instructions retired and a state hash (XXH3 of CpuState). --slices
+// re-runs the guest with the run loop stopped every N instructions (as timer deadlines stop it)
+// and requires the same final CPU state and RAM: icount-exact stops, REP resumption.
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/flags.h"
 #include "engine/cpu/interp.h"
@@ -24,6 +26,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -163,18 +166,32 @@ class GuestMachine {
     }
 
     // Runs to the end of the session; returns the exit kind as the expect syntax spells it.
-    std::string run(uint64_t limit) {
-        cpu_.icount_limit = cpu_.s.icount + limit;
+    // A `slice` makes the run loop stop every `slice` instructions and go on (as the machine
+    // does at timer deadlines): the outcome must not depend on where those stops fall.
+    std::string run(uint64_t limit, uint64_t slice = 0) {
+        uint64_t end = cpu_.s.icount + limit;
         for (;;) {
+            cpu_.icount_limit = slice ? std::min(end, cpu_.s.icount + slice) : end;
             cpu_.exit_reasons = 0;
             interp_->run();
             uint32_t why = cpu_.exit_reasons;
             if (why & cpu_exit::TRIPLE_FAULT) return "triple-fault";
             if (ports_.status) return "port:" + std::to_string(*ports_.status);
             if (why & cpu_exit::HALTED) return "halt";
-            if (cpu_.s.icount >= cpu_.icount_limit) return "limit";
-            if (!why) return "limit";
+            if (cpu_.s.icount >= end) return "limit";
+            if (why) return "exit:" + std::to_string(why);
         }
+    }
+
+    // Digest of the whole machine: CPU state and RAM.
+    uint64_t machine_hash() {
+        XXH3_state_t* st = XXH3_createState();
+        XXH3_64bits_reset(st);
+        XXH3_64bits_update(st, &cpu_.s, sizeof cpu_.s);
+        XXH3_64bits_update(st, mem_.ram(), mem_.ram_size());
+        uint64_t h = XXH3_64bits_digest(st);
+        XXH3_freeState(st);
+        return h;
     }
 
     Cpu& cpu() { return cpu_; }
@@ -248,7 +265,10 @@ void print_state(const CpuState& s) {
 }
 
 int usage() {
-    std::fprintf(stderr, "usage: guest_runner [--asm SOURCE] [--limit N] [--bench] IMAGE\n");
+    std::fprintf(stderr, "usage: guest_runner [--asm SOURCE] [--limit N] [--slices N,M,...] "
+                         "[--bench] IMAGE\n"
+                         "  --slices  also run in slices of N instructions; the final machine state "
+                         "(CPU and RAM) must be the same\n");
     return 2;
 }
 
@@ -258,6 +278,7 @@ int main(int argc, char** argv) {
     std::string asm_path, image;
     uint64_t limit = kDefaultLimit;
     bool limit_given = false, bench = false;
+    std::vector<uint64_t> slices;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--asm" && i + 1 < argc) {
@@ -265,6 +286,13 @@ int main(int argc, char** argv) {
         } else if (a == "--limit" && i + 1 < argc) {
             if (!parse_number(argv[++i], limit)) return usage();
             limit_given = true;
+        } else if (a == "--slices" && i + 1 < argc) {
+            std::stringstream list(argv[++i]);
+            std::string item;
+            uint64_t n;
+            while (std::getline(list, item, ','))
+                if (parse_number(item, n) && n > 0) slices.push_back(n);
+                else return usage();
         } else if (a == "--bench") {
             bench = true;
         } else if (!a.empty() && a[0] != '-' && image.empty()) {
@@ -317,6 +345,22 @@ int main(int argc, char** argv) {
             char b[160];
             std::snprintf(b, sizeof b, "%s=0x%" PRIx64 " (want 0x%" PRIx64 ")", e.key.c_str(),
                           *v & e.mask, e.value & e.mask);
+            fails.push_back(b);
+        }
+    }
+    // The same run stopped every N instructions must end in the same machine state.
+    uint64_t reference = m.machine_hash();
+    for (uint64_t n : slices) {
+        GuestMachine sliced;
+        sliced.load(image);
+        std::string sliced_exit = sliced.run(limit, n);
+        if (sliced_exit != exit || sliced.machine_hash() != reference) {
+            char b[200];
+            std::snprintf(b, sizeof b,
+                          "run in slices of %" PRIu64 " instructions differs: exit=%s icount=%" PRIu64
+                          " state hash %016" PRIx64,
+                          n, sliced_exit.c_str(), sliced.cpu().s.icount,
+                          state_hash(sliced.cpu().s));
             fails.push_back(b);
         }
     }
