@@ -52,8 +52,10 @@ Error parse_ram(MachineConfig& cfg, std::string v) {
     return {};
 }
 
-Error parse_drive(MachineConfig& cfg, const std::string& v) {
-    DriveConfig d;
+} // namespace
+
+std::optional<std::string> parse_drive_spec(const std::string& v, DriveConfig& d) {
+    d = DriveConfig{};
     for (auto& [k, val] : split_keyvals(v)) {
         if (k == "file") d.file = val;
         else if (k == "format") {
@@ -80,12 +82,12 @@ Error parse_drive(MachineConfig& cfg, const std::string& v) {
     }
     if (d.file.empty()) return std::string("-drive: missing file=");
     if (d.interface == "none" && d.id.empty()) return std::string("-drive: if=none needs id=");
-    cfg.drives.push_back(d);
     return {};
 }
 
-Error parse_ide_device(MachineConfig& cfg, const std::vector<std::pair<std::string, std::string>>& kv) {
-    IdeDeviceConfig dev;
+std::optional<std::string> parse_ide_device_spec(const std::string& v, IdeDeviceConfig& dev) {
+    auto kv = split_keyvals(v);
+    dev = IdeDeviceConfig{};
     for (size_t i = 1; i < kv.size(); ++i) {
         auto& [k, val] = kv[i];
         if (k == "drive") dev.drive = val;
@@ -101,14 +103,17 @@ Error parse_ide_device(MachineConfig& cfg, const std::vector<std::pair<std::stri
             auto n = parse_number(val);
             if (!n || *n > 1000) return fmt::format("-device ide-hd: invalid bootindex '{}'", val);
             dev.bootindex = int(*n);
-        } else if (k != "id") {
+        } else if (k == "id") {
+            dev.id = val;
+        } else {
             return fmt::format("-device ide-hd: unknown parameter '{}'", k);
         }
     }
     if (dev.drive.empty()) return std::string("-device ide-hd: missing drive=");
-    cfg.ide_devices.push_back(dev);
     return {};
 }
+
+namespace {
 
 Error parse_debug_exit(MachineConfig& cfg, const std::vector<std::pair<std::string, std::string>>& kv) {
     uint16_t base = 0x501, size = 2; // QEMU's defaults for isa-debug-exit
@@ -128,11 +133,18 @@ Error parse_device(MachineConfig& cfg, const std::string& v) {
     auto kv = split_keyvals(v);
     std::string driver = kv.empty() ? "" : kv[0].second;
     if (!kv.empty() && !kv[0].first.empty()) driver = "";
-    if (driver == "ide-hd") return parse_ide_device(cfg, kv);
+    if (driver == "ide-hd") {
+        IdeDeviceConfig dev;
+        if (auto err = parse_ide_device_spec(v, dev)) return err;
+        cfg.ide_devices.push_back(dev);
+        return {};
+    }
     if (driver == "isa-debug-exit") return parse_debug_exit(cfg, kv);
     return fmt::format("-device: unsupported device '{}' (ide-hd, isa-debug-exit)", driver);
 }
 
+// Only the syntax is checked here; the name rules and loading the file belong to the fw_cfg
+// device (make_fw_cfg_blob), which the board calls when it builds the machine.
 Error parse_fw_cfg(MachineConfig& cfg, const std::string& v) {
     FwCfgBlobConfig b;
     bool has_file = false, has_string = false;
@@ -144,14 +156,6 @@ Error parse_fw_cfg(MachineConfig& cfg, const std::string& v) {
     }
     if (b.name.empty()) return std::string("-fw_cfg: missing name=");
     if (has_file == has_string) return std::string("-fw_cfg: give exactly one of file= and string=");
-    // QEMU's FW_CFG_MAX_FILE_PATH is 56 bytes including the terminating NUL.
-    if (b.name.size() > 55)
-        return fmt::format("-fw_cfg: name '{}' longer than 55 characters", b.name);
-    if (b.name.rfind("opt/", 0) != 0)
-        cfg.warnings.push_back(fmt::format(
-            "-fw_cfg: name '{}' is not under opt/; such names are reserved for QEMU", b.name));
-    for (const auto& other : cfg.fw_cfg_blobs)
-        if (other.name == b.name) return fmt::format("-fw_cfg: duplicate name '{}'", b.name);
     b.from_string = has_string;
     cfg.fw_cfg_blobs.push_back(b);
     return {};
@@ -265,9 +269,8 @@ bool is_machine_option(const std::string& name) {
 std::optional<std::string> apply_flag(MachineConfig& cfg, const std::string& name) {
     if (name == "S") cfg.start_paused = true;
     else if (name == "no-reboot") cfg.no_reboot = true;
-    else if (name == "nographic") {
-        // Accepted for QEMU compatibility: rr86 has no display.
-    } else return fmt::format("unknown option '-{}'", name);
+    else if (name == "nographic") cfg.nographic = true;
+    else return fmt::format("unknown option '-{}'", name);
     return {};
 }
 
@@ -280,7 +283,12 @@ std::optional<std::string> apply_option(MachineConfig& cfg, const std::string& n
         return {};
     }
     if (name == "m") return parse_ram(cfg, value);
-    if (name == "drive") return parse_drive(cfg, value);
+    if (name == "drive") {
+        DriveConfig d;
+        if (auto err = parse_drive_spec(value, d)) return err;
+        cfg.drives.push_back(d);
+        return {};
+    }
     if (name == "device") return parse_device(cfg, value);
     if (name == "fw_cfg") return parse_fw_cfg(cfg, value);
     if (name == "serial") return parse_char_target(cfg.serial, value, "-serial");

@@ -23,6 +23,7 @@ struct DriveConfig {
 };
 
 struct IdeDeviceConfig {
+    std::string id;    // for device_del
     std::string drive; // DriveConfig::id
     int bus = -1;      // 0 or 1 (ide.0 / ide.1)
     int unit = -1;     // 0 master, 1 slave
@@ -51,6 +52,7 @@ struct MachineConfig {
     std::vector<FwCfgBlobConfig> fw_cfg_blobs;
     bool start_paused = false; // -S: prelaunch
     bool no_reboot = false;
+    bool nographic = false; // -nographic: the firmware is told there is no display (fw_cfg)
     CharTarget serial{CharTarget::Stdio};
     CharTarget debugcon{CharTarget::Null};
     CharTarget monitor{CharTarget::Null};
@@ -71,6 +73,10 @@ std::optional<std::string> apply_option(MachineConfig& cfg, const std::string& n
 std::optional<std::string> apply_flag(MachineConfig& cfg, const std::string& name);
 bool option_takes_value(const std::string& name);
 bool is_machine_option(const std::string& name);
+
+// The value of one -drive / -device ide-hd option (also the monitor's drive_add / device_add).
+std::optional<std::string> parse_drive_spec(const std::string& spec, DriveConfig& out);
+std::optional<std::string> parse_ide_device_spec(const std::string& spec, IdeDeviceConfig& out);
 
 // Checks the whole configuration (drive references, duplicate ids/units). Call after parsing.
 std::optional<std::string> validate(const MachineConfig& cfg);

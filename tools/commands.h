@@ -1,12 +1,23 @@
 // One function per subcommand; each lives in tools/cmd_<name>.cpp and adds itself to the app.
-// A subcommand's callback stores the process exit code in `exit_code` (0 ok, 2 bad host input).
+// A subcommand's callback stores the process exit code (0 ok, 2 bad host input, others as the
+// subcommand documents).
 #pragma once
+
+#include "tools/machine_args.h"
 
 #include <CLI/CLI.hpp>
 
 namespace rr86::tools {
 
-void add_run_command(CLI::App& app, int& exit_code);
+// What rr86.cpp hands to the subcommands: the exit code slot and the machine options (QEMU
+// spellings) it took out of the command line before CLI11 parsed the rest.
+struct CommandContext {
+    int exit_code = 0;
+    MachineArgs machine_args;
+};
+
+void add_run_command(CLI::App& app, CommandContext& ctx);
+void add_demo_command(CLI::App& app, CommandContext& ctx);
 void add_trace_command(CLI::App& app, int& exit_code);
 
 } // namespace rr86::tools
