@@ -23,6 +23,7 @@ namespace rr86 {
 #include "engine/cpu/semantics/arith.inc"
 #include "engine/cpu/semantics/control.inc"
 #include "engine/cpu/semantics/string.inc" // after control.inc: uses its helpers
+#include "engine/cpu/semantics/alu.inc"
 #include "engine/cpu/semantics/system.inc"
 #include "engine/cpu/semantics/far.inc"
 
@@ -32,6 +33,7 @@ Handler bind_semantics(const BindCtx& b) {
         bind_arith,
         bind_control,
         bind_string,
+        bind_alu,
         bind_system,
         bind_far,
     };
