@@ -11,7 +11,7 @@
 // but not counted) or a relaxation (some FLAGS bits are not compared). Each rule prints its count.
 //
 // Usage: conformance_runner [--dir DIR] [--file NAME]... [--idx N] [--verbose] [--list]
-//                           [--list-excluded] [--log PATH]
+//                           [--list-excluded] [--uncached] [--log PATH]
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/decode.h"
 #include "engine/cpu/flags.h"
@@ -490,6 +490,24 @@ class IvtPage : public MmioHandler {
     }
 };
 
+// RAM seen through the MMIO path (--uncached): no host pointer for the page, so the interpreter
+// runs its code through step() and every access takes the slow paths.
+class RamWindow : public MmioHandler {
+  public:
+    explicit RamWindow(uint8_t* base) : base_(base) {}
+    uint32_t mmio_read(uint64_t off, unsigned size) override {
+        uint32_t v = 0;
+        std::memcpy(&v, base_ + off, size);
+        return v;
+    }
+    void mmio_write(uint64_t off, unsigned size, uint32_t v) override {
+        std::memcpy(base_ + off, &v, size);
+    }
+
+  private:
+    uint8_t* base_;
+};
+
 constexpr uint64_t kRamBytes = 2u << 20; // the corpus reaches 0x10FFEF
 constexpr uint64_t kStepLimit = 2000;    // REP counts are below 128
 
@@ -503,7 +521,7 @@ struct Outcome {
 
 class Bench {
   public:
-    Bench() {
+    explicit Bench(bool uncached) : uncached_(uncached) {
         mem_.map_mmio(0, kRamBytes, &watch_, "watch");
         watch_.cpu = &cpu_;
         ivt_.cpu = &cpu_;
@@ -522,6 +540,8 @@ class Bench {
     void load(const TestCase& t);
     uint16_t reg(int r) const;
 
+    bool uncached_;
+    std::vector<std::unique_ptr<RamWindow>> windows_;
     PhysMap mem_{kRamBytes};
     IoPorts io_;
     StrayWatch watch_;
@@ -533,12 +553,18 @@ class Bench {
 
 void Bench::map_pages(const std::set<uint32_t>& pages) {
     mem_.unmap("test");
+    windows_.clear();
     uint8_t* ram = mem_.ram();
     for (auto it = pages.begin(); it != pages.end();) {
         uint32_t first = *it, last = *it;
         for (++it; it != pages.end() && *it == last + 1; ++it) last = *it;
         uint64_t start = uint64_t(first) * kPageSize, size = uint64_t(last - first + 1) * kPageSize;
-        mem_.map_memory(start, size, ram + start, ram + start, "test");
+        if (uncached_) {
+            windows_.push_back(std::make_unique<RamWindow>(ram + start));
+            mem_.map_mmio(start, size, windows_.back().get(), "test");
+        } else {
+            mem_.map_memory(start, size, ram + start, ram + start, "test");
+        }
     }
     mem_.unmap("ivt");
     mem_.map_mmio(0, kPageSize, &ivt_, "ivt");
@@ -706,7 +732,8 @@ Outcome Bench::run(const FileInfo& f, const TestCase& t, const RuleResult& rr, b
         d += "  initial:  " + regs_line(t.init) + "\n";
         d += "  expected: " + regs_line(want) + "\n";
         d += "  actual:   " + regs_line(got) + "\n";
-        d += "  steps " + std::to_string(steps) + ", flags mask " + hex(mask) + "\n";
+        d += "  steps " + std::to_string(steps) + ", flags mask " + hex(mask) +
+             ", decoded blocks " + std::to_string(interp_->blocks().size()) + "\n";
         d += "  initial ram:";
         for (const auto& [a, b] : t.init_ram) d += " " + hex(a, 6) + ":" + hex(b, 2);
         d += "\n  final ram:";
@@ -727,7 +754,7 @@ struct Options {
     std::string dir = RR86_CONFORMANCE_DIR;
     std::vector<std::string> files;
     int64_t idx = -1;
-    bool verbose = false, list = false, list_excluded = false;
+    bool verbose = false, list = false, list_excluded = false, uncached = false;
     std::string log = "conformance.log";
 };
 
@@ -757,12 +784,14 @@ bool load_index(const std::string& dir, std::vector<FileInfo>& out) {
 int usage() {
     std::fprintf(stderr,
                  "usage: conformance_runner [--dir DIR] [--file NAME]... [--idx N] [--verbose] "
-                 "[--list] [--list-excluded] [--log PATH]\n"
+                 "[--list] [--list-excluded] [--uncached] [--log PATH]\n"
                  "  --file NAME  run only this opcode file (repeatable; e.g. 00, F6.7)\n"
                  "  --idx N      run only the test with upstream index N\n"
                  "  --verbose    print the first failing test of each file in detail\n"
                  "  --list       print every failing test (file, idx, first mismatch)\n"
-                 "  --list-excluded  print every excluded test, its rule, and how it fares\n");
+                 "  --list-excluded  print every excluded test, its rule, and how it fares\n"
+                 "  --uncached   map the test's memory as MMIO: instructions run one at a time "
+                 "(step()) and every access takes the slow path\n");
     return 2;
 }
 
@@ -784,6 +813,8 @@ int main(int argc, char** argv) {
             opt.verbose = true;
         } else if (a == "--list") {
             opt.list = true;
+        } else if (a == "--uncached") {
+            opt.uncached = true;
         } else if (a == "--list-excluded") {
             opt.list_excluded = true;
         } else {
@@ -802,7 +833,7 @@ int main(int argc, char** argv) {
     }
     auto t0 = std::chrono::steady_clock::now();
     std::vector<Rule> rules(std::begin(g_rules_init), std::end(g_rules_init));
-    Bench bench;
+    Bench bench(opt.uncached);
     uint64_t total = 0, applicable = 0, passed = 0, excluded = 0;
     std::vector<std::string> failing_files;
     std::fprintf(log, "%-6s %-8s %9s %8s %8s  %s\n", "file", "mnemonic", "pass/appl", "rate",
