@@ -1,6 +1,11 @@
 ; The built-in demo disk: an MBR that SeaBIOS boots. It prints "BOOT OK" on COM1 and then either
 ; exits through isa-debug-exit (status (0 << 1) | 1 = 1) or, built with -DREBOOT, jumps to the reset
-; vector so that SeaBIOS reboots the machine through its 0xCF9 path (seed 002).
+; vector so that SeaBIOS reboots the machine through its 0xCF9 path (seed 002). Tests build it with
+; -DMESSAGE='"..."' to tell disks apart, -DHANG to stop with interrupts off, and -DFULL_DISK for
+; a 1 MiB image.
+%ifndef MESSAGE
+%define MESSAGE "BOOT OK"
+%endif
 bits 16
 org 0x7c00
 
@@ -28,6 +33,11 @@ start:
 .done:
 %ifdef REBOOT
     jmp 0xf000:0xfff0
+%elifdef HANG
+    cli
+.hang:
+    hlt
+    jmp .hang
 %else
     xor al, al
     out 0xf4, al            ; isa-debug-exit
@@ -36,7 +46,7 @@ start:
     jmp .halt
 %endif
 
-message: db "BOOT OK", 13, 10, 0
+message: db MESSAGE, 13, 10, 0
 
 times 510 - ($ - $$) db 0
 dw 0xaa55
