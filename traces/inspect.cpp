@@ -220,8 +220,12 @@ int trace_verify(const std::string& path, std::FILE* out, std::FILE* err) {
     if (!reader) return fail(err, reader.message());
     VerifyReport report = verify_trace(*reader);
     for (const auto& note : report.notes) fmt::print(out, "note: {}\n", note);
-    for (const auto& problem : report.problems) fmt::print(err, "{}\n", problem);
-    if (!report.ok()) return kBadInput;
+    // One line however many problems one damaged byte causes downstream: the first is the cause.
+    if (!report.ok()) {
+        size_t more = report.problems.size() - 1;
+        return fail(err, more ? fmt::format("{} (and {} more problems)", report.problems.front(), more)
+                              : report.problems.front());
+    }
     fmt::print(out, "{}: ok: {} chunks, {} events, {} blobs; checksums, index and icount order "
                     "verified\n",
                path, report.chunks, report.events, report.blobs);

@@ -76,28 +76,25 @@ Result<TraceReader> TraceReader::open(std::unique_ptr<ByteSource> source) {
     return reader;
 }
 
+// Without a usable footer the chunks are found by walking the frames; what happened is told in
+// one note (one line, like every error), which verify reports as its problem.
 Status TraceReader::open_chunks() {
     auto st = load_index();
     if (st.ok()) {
         has_index_ = true;
         return {};
     }
-    bool trailer_present = !st.message().empty();
-    if (trailer_present) notes_.push_back(st.message() + "; chunks found by walking the frames");
-    const std::string& file = name();
     ScanResult scan = scan_chunks(*source_, chunks_begin_);
     index_ = std::move(scan.index);
     chunks_end_ = scan.end;
-    if (scan.index_frame && !trailer_present)
-        notes_.push_back(
-            fmt::format("{}: index chunk at offset {} has no trailer", file, *scan.index_frame));
-    if (!scan.stopped.empty())
-        notes_.push_back(fmt::format("{}: stopped at {}; the {} chunks before it are readable",
-                                     file, scan.stopped, index_.chunks().size()));
-    if (!trailer_present)
-        notes_.push_back(fmt::format("{}: no index (the writer did not close the file): {} "
-                                     "complete chunks recovered; `rr86 trace repair` writes it",
-                                     file, index_.chunks().size()));
+    std::string note = st.message().empty()
+                           ? fmt::format("{}: no index (the writer did not close the file)", name())
+                           : st.message();
+    note += fmt::format("; {} complete chunks recovered", index_.chunks().size());
+    if (!scan.stopped.empty()) note += fmt::format(", then {}", scan.stopped);
+    else if (scan.index_frame && st.message().empty())
+        note += fmt::format(", then an index chunk at offset {} without trailer", *scan.index_frame);
+    notes_.push_back(note + "; `rr86 trace repair` writes the index");
     return {};
 }
 
