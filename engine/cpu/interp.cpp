@@ -184,6 +184,7 @@ Block* Interpreter::build_block(uint64_t phys, CodeMode mode) {
 void Interpreter::step() {
     // One instruction, uncached: fetch honours the CS limit and page faults byte by byte.
     bool trap = c_.s.eflags & fl::TF;
+    bool if_before = c_.s.eflags & fl::IF;
     c_.s.intr_shadow = 0;
     uint8_t bytes[15];
     PendingFault fetch_fault{};
@@ -211,7 +212,10 @@ void Interpreter::step() {
         return;
     }
     ++c_.s.icount;
-    if (trap) {
+    // MOV SS and POP SS also hold the single-step trap until after the next instruction (SDM
+    // vol. 3 §6.8.3); STI's shadow, the only one that comes with IF going from 0 to 1, does not.
+    bool ss_shadow = c_.s.intr_shadow && (if_before || !(c_.s.eflags & fl::IF));
+    if (trap && !ss_shadow) {
         c_.s.dr[6] |= 1u << 14; // DR6.BS: single-step trap (SDM vol. 3 §17.2.3)
         deliver_event(c_, vec::DB, kNoErrorCode, EventKind::Trap);
     }

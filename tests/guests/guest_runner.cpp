@@ -4,8 +4,9 @@
 // mode (as a BIOS enters a boot sector), A20 on. Two ports exist:
 //   0xF4  test exit, as QEMU's isa-debug-exit: writing v ends the run with status (v << 1) | 1
 //   0xE9  debug console: bytes written go to stderr
-// The run ends on HLT (the runner has no interrupt source, so a halted CPU never wakes), on a
-// write to the exit port, on a triple fault, or at the instruction limit.
+//   0xF5  interrupt request: writing v raises INTR; the CPU's acknowledge returns vector v once
+// The run ends on HLT with no interrupt pending (nothing else can wake the CPU), on a write to
+// the exit port, on a triple fault, or at the instruction limit.
 //
 // Expectations come from the guest source, in comment lines of the form
 //   ; expect: eax=0x1234 flags&0x8d5=0x44 mem32[0x5000]=0xcafe exit=halt
@@ -46,15 +47,26 @@ namespace {
 
 constexpr uint64_t kRamBytes = 32u << 20;
 constexpr uint32_t kLoadAddress = 0x7c00;
-constexpr uint16_t kExitPort = 0xf4, kConsolePort = 0xe9;
+constexpr uint16_t kExitPort = 0xf4, kIrqPort = 0xf5, kConsolePort = 0xe9;
 constexpr uint64_t kDefaultLimit = 100'000'000;
 constexpr uint64_t kBenchLimit = 10'000'000'000;
 
-// isa-debug-exit and a debug console.
+// isa-debug-exit, a debug console, and an interrupt request port.
 class TestPorts : public PortHandler {
   public:
-    explicit TestPorts(Cpu& cpu) : cpu_(cpu) {}
+    explicit TestPorts(Cpu& cpu) : cpu_(cpu) {
+        cpu_.intr_ack = [](void* ctx) { return static_cast<TestPorts*>(ctx)->acknowledge(); };
+        cpu_.intr_ctx = this;
+    }
     std::optional<int> status;
+
+    // INTA: the pending vector, once (an edge-triggered request).
+    int acknowledge() {
+        int v = pending_;
+        pending_ = -1;
+        cpu_.intr = false;
+        return v;
+    }
 
     void port_write(uint16_t port, unsigned size, uint32_t value) override {
         if (port == kExitPort) {
@@ -62,6 +74,9 @@ class TestPorts : public PortHandler {
             cpu_.request_exit(cpu_exit::REQUEST);
         } else if (port == kConsolePort) {
             std::fputc(int(value & 0xff), stderr);
+        } else if (port == kIrqPort) {
+            pending_ = int(value & 0xff);
+            cpu_.intr = true;
         }
     }
     uint32_t port_read(uint16_t, unsigned size) override {
@@ -70,6 +85,7 @@ class TestPorts : public PortHandler {
 
   private:
     Cpu& cpu_;
+    int pending_ = -1;
 };
 
 struct Expect {
@@ -147,6 +163,7 @@ class GuestMachine {
         mem_.map_memory(0, kRamBytes, mem_.ram(), mem_.ram(), "ram");
         io_.claim(kExitPort, 1, &ports_);
         io_.claim(kConsolePort, 1, &ports_);
+        io_.claim(kIrqPort, 1, &ports_);
         cpu_.mem = &mem_;
         cpu_.io = &io_;
         cpu_reset(cpu_);
