@@ -73,7 +73,8 @@ class JsonParser {
 
   private:
     void ws() {
-        while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+        while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
+            ++p_;
     }
     bool lit(const char* s) {
         size_t n = std::strlen(s);
@@ -113,7 +114,8 @@ class JsonParser {
         if (neg) ++p_;
         if (p_ >= end_ || *p_ < '0' || *p_ > '9') return false;
         int64_t v = 0;
-        while (p_ < end_ && *p_ >= '0' && *p_ <= '9') v = v * 10 + (*p_++ - '0');
+        while (p_ < end_ && *p_ >= '0' && *p_ <= '9')
+            v = v * 10 + (*p_++ - '0');
         // Fractions and exponents do not occur in the corpus; skip them if they ever do.
         while (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E' || *p_ == '+' || *p_ == '-' ||
                              (*p_ >= '0' && *p_ <= '9')))
@@ -141,7 +143,10 @@ class JsonParser {
                 if (!value(out.obj.back().second)) return false;
                 ws();
                 if (p_ >= end_) return false;
-                if (*p_ == ',') { ++p_; continue; }
+                if (*p_ == ',') {
+                    ++p_;
+                    continue;
+                }
                 if (*p_ == '}') return ++p_, true;
                 return false;
             }
@@ -156,13 +161,19 @@ class JsonParser {
                 if (!value(out.arr.back())) return false;
                 ws();
                 if (p_ >= end_) return false;
-                if (*p_ == ',') { ++p_; continue; }
+                if (*p_ == ',') {
+                    ++p_;
+                    continue;
+                }
                 if (*p_ == ']') return ++p_, true;
                 return false;
             }
         }
         case '"': out.kind = Json::Str; return string(out.str);
-        case 't': out.kind = Json::Bool; out.num = 1; return lit("true");
+        case 't':
+            out.kind = Json::Bool;
+            out.num = 1;
+            return lit("true");
         case 'f': out.kind = Json::Bool; return lit("false");
         case 'n': return lit("null");
         default: return number(out);
@@ -178,7 +189,8 @@ bool read_gz(const std::string& path, std::string& out) {
     if (!f) return false;
     char buf[1 << 16];
     int n;
-    while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, size_t(n));
+    while ((n = gzread(f, buf, sizeof buf)) > 0)
+        out.append(buf, size_t(n));
     bool ok = n == 0;
     gzclose(f);
     return ok;
@@ -232,7 +244,8 @@ bool parse_test(const char* b, const char* e, TestCase& t) {
     if (const Json* n = j.get("name")) t.name = n->str;
     if (const Json* h = j.get("hash")) t.hash = h->str;
     if (const Json* by = j.get("bytes"))
-        for (const Json& x : by->arr) t.bytes.push_back(uint8_t(x.num));
+        for (const Json& x : by->arr)
+            t.bytes.push_back(uint8_t(x.num));
     if (!load_regs(ini->get("regs"), t.init, nullptr)) return false;
     load_regs(fin->get("regs"), nullptr, t.fin);
     load_ram(ini->get("ram"), t.init_ram);
@@ -263,7 +276,8 @@ Shape shape_of(const std::vector<uint8_t>& bytes) {
     // The 286's prefixes: segment overrides, LOCK, REPNE, REP (64h-67h do not exist on it).
     for (; i < bytes.size(); ++i) {
         uint8_t b = bytes[i];
-        if (b == 0xf0) s.lock = true;
+        if (b == 0xf0)
+            s.lock = true;
         else if (b != 0x26 && b != 0x2e && b != 0x36 && b != 0x3e && b != 0xf2 && b != 0xf3)
             break;
         ++s.prefixes;
@@ -277,11 +291,11 @@ Shape shape_of(const std::vector<uint8_t>& bytes) {
 bool p6_lockable(const Shape& s) {
     if (!s.mem()) return false;
     uint8_t op = s.opcode;
-    if (op <= 0x31 && (op & 7) <= 1) return true;       // ADD..XOR r/m, r (CMP is 38h)
-    if (op >= 0x80 && op <= 0x83) return s.reg() != 7;                   // group 1 except CMP
-    if (op == 0x86 || op == 0x87) return true;                            // XCHG
-    if (op == 0xfe || op == 0xff) return s.reg() <= 1;                    // INC, DEC
-    if (op == 0xf6 || op == 0xf7) return s.reg() == 2 || s.reg() == 3;    // NOT, NEG
+    if (op <= 0x31 && (op & 7) <= 1) return true;      // ADD..XOR r/m, r (CMP is 38h)
+    if (op >= 0x80 && op <= 0x83) return s.reg() != 7; // group 1 except CMP
+    if (op == 0x86 || op == 0x87) return true;         // XCHG
+    if (op == 0xfe || op == 0xff) return s.reg() <= 1; // INC, DEC
+    if (op == 0xf6 || op == 0xf7) return s.reg() == 2 || s.reg() == 3; // NOT, NEG
     return false;
 }
 
@@ -314,7 +328,7 @@ unsigned masked_shift_count(const TestCase& t, const Shape& s) {
 struct Rule {
     const char* name;
     const char* reason;
-    bool exclude;        // false: relaxation (FLAGS bits not compared)
+    bool exclude;         // false: relaxation (FLAGS bits not compared)
     uint64_t matched = 0; // tests the rule applied to
     uint64_t needed = 0;  // of those, tests that fail without the rule
 };
@@ -370,7 +384,7 @@ struct RuleResult {
     int exclusion = -1;      // RuleId or -1
     uint16_t relax = 0xffff; // FLAGS bits still compared
     int relax_rule = -1;
-    int32_t expect[kNumRegs]; // P6 values replacing the 286's, or -1
+    int32_t expect[kNumRegs];  // P6 values replacing the 286's, or -1
     bool ss_candidate = false; // int 13 from an instruction with an SS-relative access
     RuleResult() { std::fill(std::begin(expect), std::end(expect), -1); }
 };
@@ -394,7 +408,8 @@ bool precise_string_fault(const TestCase& t, const Shape& s, RuleResult& r) {
     bool di = std::find(std::begin(kDi), std::end(kDi), s.opcode) != std::end(kDi);
     if ((!si && !di) || !(s.opcode & 1)) return false;
     bool rep = false;
-    for (size_t k = 0; k < s.prefixes; ++k) rep |= t.bytes[k] == 0xf2 || t.bytes[k] == 0xf3;
+    for (size_t k = 0; k < s.prefixes; ++k)
+        rep |= t.bytes[k] == 0xf2 || t.bytes[k] == 0xf3;
     uint16_t d = (t.init[FLAGS] & fl::DF) ? uint16_t(-2) : 2;
     unsigned iterations = rep ? t.init[CX] : 1;
     for (unsigned k = 0; k < iterations; ++k) {
@@ -411,12 +426,16 @@ bool precise_string_fault(const TestCase& t, const Shape& s, RuleResult& r) {
 RuleResult classify(const FileInfo& f, const TestCase& t) {
     RuleResult r;
     Shape s = shape_of(t.bytes);
-    if (t.bytes.size() - 1 > 10) r.exclusion = kTooLong;
-    else if (s.lock && !p6_lockable(s)) r.exclusion = kLockUd;
-    else if (f.name == "D8") r.exclusion = kFpuEscape;
+    if (t.bytes.size() - 1 > 10)
+        r.exclusion = kTooLong;
+    else if (s.lock && !p6_lockable(s))
+        r.exclusion = kLockUd;
+    else if (f.name == "D8")
+        r.exclusion = kFpuEscape;
     else if ((s.opcode == 0x8c || s.opcode == 0x8e) && (s.reg() == 4 || s.reg() == 5))
         r.exclusion = kMovSregFsGs;
-    else if (f.name == "D4" && t.exception == 0) r.exclusion = kAamZero;
+    else if (f.name == "D4" && t.exception == 0)
+        r.exclusion = kAamZero;
     if (r.exclusion >= 0) return r;
     r.ss_candidate = t.exception == 13 && has_ss_access(t);
 
@@ -485,8 +504,10 @@ class IvtPage : public MmioHandler {
         return v;
     }
     void mmio_write(uint64_t off, unsigned size, uint32_t v) override {
-        if (listed) std::memcpy(ram + off, &v, size);
-        else watch->mmio_write(off, size, v);
+        if (listed)
+            std::memcpy(ram + off, &v, size);
+        else
+            watch->mmio_write(off, size, v);
     }
 };
 
@@ -557,7 +578,8 @@ void Bench::map_pages(const std::set<uint32_t>& pages) {
     uint8_t* ram = mem_.ram();
     for (auto it = pages.begin(); it != pages.end();) {
         uint32_t first = *it, last = *it;
-        for (++it; it != pages.end() && *it == last + 1; ++it) last = *it;
+        for (++it; it != pages.end() && *it == last + 1; ++it)
+            last = *it;
         uint64_t start = uint64_t(first) * kPageSize, size = uint64_t(last - first + 1) * kPageSize;
         if (uncached_) {
             windows_.push_back(std::make_unique<RamWindow>(ram + start));
@@ -575,13 +597,15 @@ void Bench::map_pages(const std::set<uint32_t>& pages) {
 
 void Bench::load(const TestCase& t) {
     uint8_t* ram = mem_.ram();
-    for (const auto& [a, b] : t.init_ram) ram[a] = b; // the map change drops decoded blocks
+    for (const auto& [a, b] : t.init_ram)
+        ram[a] = b; // the map change drops decoded blocks
     cpu_reset(cpu_);
     CpuState& s = cpu_.s;
     s.a20 = 1;
     s.idtr = {0, 0x3ff};
     const int gpr_of[] = {AX, CX, DX, BX, SP, BP, SI, DI};
-    for (unsigned g = 0; g < 8; ++g) s.gpr[g] = t.init[gpr_of[g]];
+    for (unsigned g = 0; g < 8; ++g)
+        s.gpr[g] = t.init[gpr_of[g]];
     const int seg_of[kNumSegs] = {ES_, CS_, SS_, DS_, -1, -1};
     for (unsigned i = 0; i < kNumSegs; ++i) {
         uint16_t sel = seg_of[i] >= 0 ? t.init[seg_of[i]] : 0;
@@ -623,14 +647,17 @@ std::string hex(uint32_t v, int w = 4) {
 
 std::string regs_line(const uint16_t* v) {
     std::string out;
-    for (int r = 0; r < kNumRegs; ++r) out += std::string(kRegNames[r]) + "=" + hex(v[r]) + " ";
+    for (int r = 0; r < kNumRegs; ++r)
+        out += std::string(kRegNames[r]) + "=" + hex(v[r]) + " ";
     return out;
 }
 
 Outcome Bench::run(const FileInfo& f, const TestCase& t, const RuleResult& rr, bool verbose) {
     std::set<uint32_t> pages;
-    for (const auto& [a, b] : t.init_ram) pages.insert(a >> 12);
-    for (const auto& [a, b] : t.final_ram) pages.insert(a >> 12);
+    for (const auto& [a, b] : t.init_ram)
+        pages.insert(a >> 12);
+    for (const auto& [a, b] : t.final_ram)
+        pages.insert(a >> 12);
     map_pages(pages);
     watch_.writes.clear();
     load(t);
@@ -646,9 +673,12 @@ Outcome Bench::run(const FileInfo& f, const TestCase& t, const RuleResult& rr, b
     bool strict_only = false; // a mismatch that the relaxation hides
     auto fail = [&](std::string msg) { diffs.push_back(std::move(msg)); };
 
-    if (cpu_.exit_reasons & cpu_exit::TRIPLE_FAULT) fail("triple fault");
-    else if (ivt_.reads >= IvtPage::kMaxReads) fail("stopped: interrupt/fault storm");
-    else if (watch_.writes.size() >= StrayWatch::kMaxWrites) fail("stopped: runaway stray writes");
+    if (cpu_.exit_reasons & cpu_exit::TRIPLE_FAULT)
+        fail("triple fault");
+    else if (ivt_.reads >= IvtPage::kMaxReads)
+        fail("stopped: interrupt/fault storm");
+    else if (watch_.writes.size() >= StrayWatch::kMaxWrites)
+        fail("stopped: runaway stray writes");
     else if (!(cpu_.exit_reasons & cpu_exit::HALTED))
         fail("no HLT within " + std::to_string(kStepLimit) + " steps");
 
@@ -681,8 +711,10 @@ Outcome Bench::run(const FileInfo& f, const TestCase& t, const RuleResult& rr, b
 
     // Memory: the expected image is zeros + initial bytes + final bytes, on every listed page.
     std::map<uint32_t, uint8_t> expect;
-    for (const auto& [a, b] : t.init_ram) expect[a] = b;
-    for (const auto& [a, b] : t.final_ram) expect[a] = b;
+    for (const auto& [a, b] : t.init_ram)
+        expect[a] = b;
+    for (const auto& [a, b] : t.final_ram)
+        expect[a] = b;
     std::map<uint32_t, uint8_t> byte_mask; // the FLAGS word an exception pushed (README step 8)
     if (t.exception >= 0) {
         uint32_t base = uint32_t(t.expected(SS_)) << 4;
@@ -724,10 +756,10 @@ Outcome Bench::run(const FileInfo& f, const TestCase& t, const RuleResult& rr, b
     if (verbose) {
         std::string d;
         d += "  test " + f.name + " idx " + std::to_string(t.idx) + ": " + t.name + "  bytes";
-        for (uint8_t b : t.bytes) d += " " + hex(b, 2);
-        d += "\n  hash " + t.hash + (t.exception >= 0
-                                         ? "  exception " + std::to_string(t.exception)
-                                         : std::string()) +
+        for (uint8_t b : t.bytes)
+            d += " " + hex(b, 2);
+        d += "\n  hash " + t.hash +
+             (t.exception >= 0 ? "  exception " + std::to_string(t.exception) : std::string()) +
              "\n";
         d += "  initial:  " + regs_line(t.init) + "\n";
         d += "  expected: " + regs_line(want) + "\n";
@@ -735,16 +767,20 @@ Outcome Bench::run(const FileInfo& f, const TestCase& t, const RuleResult& rr, b
         d += "  steps " + std::to_string(steps) + ", flags mask " + hex(mask) +
              ", decoded blocks " + std::to_string(interp_->blocks().size()) + "\n";
         d += "  initial ram:";
-        for (const auto& [a, b] : t.init_ram) d += " " + hex(a, 6) + ":" + hex(b, 2);
+        for (const auto& [a, b] : t.init_ram)
+            d += " " + hex(a, 6) + ":" + hex(b, 2);
         d += "\n  final ram:";
-        for (const auto& [a, b] : t.final_ram) d += " " + hex(a, 6) + ":" + hex(b, 2);
+        for (const auto& [a, b] : t.final_ram)
+            d += " " + hex(a, 6) + ":" + hex(b, 2);
         d += "\n";
-        for (const auto& s : diffs) d += "  MISMATCH " + s + "\n";
+        for (const auto& s : diffs)
+            d += "  MISMATCH " + s + "\n";
         o.detail = d;
     }
 
     // Back to all zeros for the next test.
-    for (uint32_t p : pages) std::memset(mem_.ram() + uint64_t(p) * kPageSize, 0, kPageSize);
+    for (uint32_t p : pages)
+        std::memset(mem_.ram() + uint64_t(p) * kPageSize, 0, kPageSize);
     return o;
 }
 
@@ -764,7 +800,8 @@ bool load_index(const std::string& dir, std::vector<FileInfo>& out) {
     if (!fp) return false;
     char buf[1 << 16];
     size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, fp)) > 0) text.append(buf, n);
+    while ((n = std::fread(buf, 1, sizeof buf, fp)) > 0)
+        text.append(buf, n);
     std::fclose(fp);
     Json j;
     if (!JsonParser(text.data(), text.data() + text.size()).parse(j)) return false;
@@ -805,10 +842,14 @@ int main(int argc, char** argv) {
         if (a == "--dir" || a == "--file" || a == "--log" || a == "--idx") {
             const char* v = next();
             if (!v) return usage();
-            if (a == "--dir") opt.dir = v;
-            else if (a == "--file") opt.files.push_back(v);
-            else if (a == "--log") opt.log = v;
-            else opt.idx = std::atoll(v);
+            if (a == "--dir")
+                opt.dir = v;
+            else if (a == "--file")
+                opt.files.push_back(v);
+            else if (a == "--log")
+                opt.log = v;
+            else
+                opt.idx = std::atoll(v);
         } else if (a == "--verbose" || a == "-v") {
             opt.verbose = true;
         } else if (a == "--list") {
@@ -914,13 +955,13 @@ int main(int argc, char** argv) {
             failing_files.push_back(line);
         }
     }
-    double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     std::printf("80286 real-mode conformance (%s)\n", opt.dir.c_str());
     if (!failing_files.empty()) {
         std::printf("files below 100%% (pass/applicable, first failure):\n");
-        for (const auto& l : failing_files) std::printf("  %s\n", l.c_str());
+        for (const auto& l : failing_files)
+            std::printf("  %s\n", l.c_str());
     }
     std::printf("rules (matched tests; for exclusions: how many would fail, for relaxations: how "
                 "many need it):\n");
@@ -929,8 +970,8 @@ int main(int argc, char** argv) {
                     (unsigned long long)r.matched, (unsigned long long)r.needed, r.reason);
     std::printf("TOTAL %llu tests, %llu excluded, %llu/%llu applicable passed (%.2f%%) in %.2f s; "
                 "per-file results in %s\n",
-                (unsigned long long)total, (unsigned long long)excluded,
-                (unsigned long long)passed, (unsigned long long)applicable,
+                (unsigned long long)total, (unsigned long long)excluded, (unsigned long long)passed,
+                (unsigned long long)applicable,
                 applicable ? 100.0 * double(passed) / double(applicable) : 100.0, secs,
                 opt.log.c_str());
     std::fprintf(log, "TOTAL %llu/%llu applicable passed, %llu excluded\n",

@@ -282,10 +282,11 @@ void print_state(const CpuState& s) {
 }
 
 int usage() {
-    std::fprintf(stderr, "usage: guest_runner [--asm SOURCE] [--limit N] [--slices N,M,...] "
-                         "[--bench] IMAGE\n"
-                         "  --slices  also run in slices of N instructions; the final machine state "
-                         "(CPU and RAM) must be the same\n");
+    std::fprintf(stderr,
+                 "usage: guest_runner [--asm SOURCE] [--limit N] [--slices N,M,...] "
+                 "[--bench] IMAGE\n"
+                 "  --slices  also run in slices of N instructions; the final machine state "
+                 "(CPU and RAM) must be the same\n");
     return 2;
 }
 
@@ -308,8 +309,10 @@ int main(int argc, char** argv) {
             std::string item;
             uint64_t n;
             while (std::getline(list, item, ','))
-                if (parse_number(item, n) && n > 0) slices.push_back(n);
-                else return usage();
+                if (parse_number(item, n) && n > 0)
+                    slices.push_back(n);
+                else
+                    return usage();
         } else if (a == "--bench") {
             bench = true;
         } else if (!a.empty() && a[0] != '-' && image.empty()) {
@@ -373,11 +376,11 @@ int main(int argc, char** argv) {
         std::string sliced_exit = sliced.run(limit, n);
         if (sliced_exit != exit || sliced.machine_hash() != reference) {
             char b[200];
-            std::snprintf(b, sizeof b,
-                          "run in slices of %" PRIu64 " instructions differs: exit=%s icount=%" PRIu64
-                          " state hash %016" PRIx64,
-                          n, sliced_exit.c_str(), sliced.cpu().s.icount,
-                          state_hash(sliced.cpu().s));
+            std::snprintf(
+                b, sizeof b,
+                "run in slices of %" PRIu64 " instructions differs: exit=%s icount=%" PRIu64
+                " state hash %016" PRIx64,
+                n, sliced_exit.c_str(), sliced.cpu().s.icount, state_hash(sliced.cpu().s));
             fails.push_back(b);
         }
     }
@@ -385,7 +388,8 @@ int main(int argc, char** argv) {
                 fails.empty() ? "PASS" : "FAIL", image.c_str(), exit.c_str(), s.icount,
                 state_hash(s));
     if (!fails.empty()) {
-        for (const auto& f : fails) std::printf("  mismatch: %s\n", f.c_str());
+        for (const auto& f : fails)
+            std::printf("  mismatch: %s\n", f.c_str());
         print_state(s);
     }
     if (expects.empty() && !bench) {
