@@ -1,6 +1,10 @@
 #include "engine/machine.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <fmt/core.h>
 #include <xxhash.h>
 
@@ -26,6 +30,52 @@ std::pair<std::string, std::string> split_command(const std::string& line) {
 }
 
 } // namespace
+
+// Live host input: the event queue fed by the host threads, and the main-loop thread that carries
+// out asynchronous requests whenever the OS schedules it (that timing is the race of seed 002,
+// and it is logged by the recorder as the icount where the request took effect).
+class Machine::LiveSource : public HostEventSource {
+  public:
+    explicit LiveSource(EventQueue& q) : queue_(q) {}
+    ~LiveSource() override {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        cv_.notify_one();
+        if (thread_.joinable()) thread_.join();
+    }
+    std::optional<HostEvent> take(uint64_t) override { return queue_.try_take(); }
+    std::optional<HostEvent> wait(uint64_t) override {
+        return queue_.wait_take(std::chrono::milliseconds(100));
+    }
+    void async_request(uint64_t) override {
+        if (!thread_.joinable()) thread_ = std::thread([this] { main_loop(); });
+        {
+            std::lock_guard lock(mutex_);
+            requested_ = true;
+        }
+        cv_.notify_one();
+    }
+    bool async_due(uint64_t) override { return due_.exchange(false, std::memory_order_acq_rel); }
+
+  private:
+    void main_loop() {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            cv_.wait(lock, [&] { return requested_ || stop_; });
+            if (stop_) return;
+            requested_ = false;
+            due_.store(true, std::memory_order_release);
+        }
+    }
+    EventQueue& queue_;
+    std::thread thread_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool requested_ = false, stop_ = false;
+    std::atomic<bool> due_{false};
+};
 
 const char* runstate_name(RunState s) {
     switch (s) {
@@ -55,6 +105,13 @@ Machine::Machine(const MachineConfig& config)
     cpu_.io = &io_;
     cpu_reset(cpu_);
     interp_ = std::make_unique<Interpreter>(cpu_);
+    live_ = std::make_unique<LiveSource>(events_);
+    source_ = live_.get();
+    cpu_.hook_ctx = this;
+    cpu_.on_interrupt = [](void* m, uint8_t vector) {
+        auto* self = static_cast<Machine*>(m);
+        if (self->observer_) self->observer_->interrupt(self->cpu_.s.icount, vector);
+    };
 }
 
 Machine::~Machine() = default;
@@ -66,14 +123,54 @@ void Machine::system_reset() {
     if (board_) board_->reset();
 }
 
+void Machine::set_state(RunState s) {
+    if (s == state_) return;
+    if (observer_) observer_->runstate(cpu_.s.icount, state_, s);
+    state_ = s;
+}
+
 void Machine::start() {
     if (state_ == RunState::Prelaunch && board_) board_->on_start();
-    state_ = RunState::Running;
+    set_state(RunState::Running);
 }
 
 void Machine::request_reset(ResetSource source) {
+    uint64_t now = cpu_.s.icount;
+    if (observer_) observer_->guest_request(now, source);
+    if (config_.reset_delivery == ResetDelivery::Async && source != ResetSource::TripleFault) {
+        // The request goes to the main loop and the vCPU runs on, its current block included
+        // (DESIGN.md "Event delivery models"; QEMU's TCG in seed 002).
+        async_reset_ = {source, now};
+        source_->async_request(now);
+        cpu_.async_poll = &Machine::poll_async;
+        cpu_.end_block = false;
+        return;
+    }
     pending_reset_ = source;
+    reset_requested_at_ = now;
     cpu_.request_exit(cpu_exit::REQUEST);
+}
+
+void Machine::poll_async(void* m) {
+    auto* self = static_cast<Machine*>(m);
+    if (!self->async_reset_ || !self->source_->async_due(self->cpu_.s.icount)) return;
+    auto [source, at] = *self->async_reset_;
+    self->async_reset_.reset();
+    self->cpu_.async_poll = nullptr;
+    self->reset_requested_at_ = at;
+    self->apply_reset(source);
+}
+
+// Carries out a reset request: a system reset, or the end of the session under -no-reboot.
+void Machine::apply_reset(ResetSource source) {
+    if (observer_) observer_->request_applied(cpu_.s.icount, source, reset_requested_at_);
+    if (config_.no_reboot) {
+        pending_reset_ = source;
+        no_reboot_exit_ = true;
+        cpu_.request_exit(cpu_exit::REQUEST);
+        return;
+    }
+    system_reset();
 }
 
 void Machine::request_shutdown() {
@@ -82,6 +179,7 @@ void Machine::request_shutdown() {
 }
 
 void Machine::request_exit(int status) {
+    if (observer_) observer_->guest_exit(cpu_.s.icount, status);
     pending_exit_ = status;
     cpu_.request_exit(cpu_exit::REQUEST);
 }
@@ -107,8 +205,10 @@ Outcome Machine::run(uint64_t max_icount) {
     Outcome out;
     if (!config_.start_paused) start();
     for (;;) {
-        while (auto e = events_.try_take())
+        while (auto e = source_->take(cpu_.s.icount))
             if (!handle_host_event(*e)) return {Outcome::Quit, 0};
+        if (cpu_.async_poll) poll_async(this);
+        if (cpu_.exit_reasons && handle_cpu_exit(out)) return out;
         if (state_ == RunState::Shutdown) return {Outcome::Shutdown, 0};
         if (state_ != RunState::Running) {
             if (!wait_for_host(out)) return out;
@@ -116,7 +216,8 @@ Outcome Machine::run(uint64_t max_icount) {
         }
         if (cpu_.s.icount >= max_icount) return {Outcome::Hang, 0};
         clock_.run_expired();
-        uint64_t limit = std::min({clock_.next_deadline_icount(), cpu_.s.icount + kSlice, max_icount});
+        uint64_t limit = std::min({clock_.next_deadline_icount(), cpu_.s.icount + kSlice, max_icount,
+                                   source_->next_due()});
         if (limit <= cpu_.s.icount) continue; // a timer re-armed in the past: fire it first
         cpu_.icount_limit = limit;
         cpu_.exit_reasons = 0;
@@ -129,29 +230,34 @@ Outcome Machine::run(uint64_t max_icount) {
 bool Machine::handle_cpu_exit(Outcome& out) {
     uint32_t why = cpu_.exit_reasons;
     cpu_.exit_reasons = 0;
-    if (why & cpu_exit::TRIPLE_FAULT) pending_reset_ = ResetSource::TripleFault;
+    if (why & cpu_exit::TRIPLE_FAULT) {
+        if (observer_) observer_->guest_request(cpu_.s.icount, ResetSource::TripleFault);
+        pending_reset_ = ResetSource::TripleFault;
+        reset_requested_at_ = cpu_.s.icount;
+    }
     if (pending_exit_) {
         out = {Outcome::Exit, *pending_exit_};
         return true;
     }
     if (pending_shutdown_) {
-        state_ = RunState::Shutdown;
+        set_state(RunState::Shutdown);
         out = {Outcome::Shutdown, 0};
         return true;
     }
     if (pending_reset_) {
-        if (config_.no_reboot) {
-            out = {*pending_reset_ == ResetSource::TripleFault ? Outcome::TripleFault
-                                                               : Outcome::Shutdown,
+        ResetSource source = *pending_reset_;
+        if (!no_reboot_exit_) apply_reset(source); // sync: before the next instruction
+        if (no_reboot_exit_) {
+            out = {source == ResetSource::TripleFault ? Outcome::TripleFault : Outcome::Shutdown,
                    0};
             return true;
         }
-        system_reset();
+        pending_reset_.reset();
         return false;
     }
     if (why & cpu_exit::HALTED) {
         bool can_wake = (cpu_.s.eflags & fl::IF) || cpu_.nmi_pending;
-        uint64_t next = clock_.next_deadline_icount();
+        uint64_t next = std::min(clock_.next_deadline_icount(), source_->next_due());
         if (can_wake && next != UINT64_MAX) {
             // HLT idles until the next timer: virtual time jumps there (it is icount-based).
             cpu_.s.icount = std::max(cpu_.s.icount, std::min(next, cpu_.icount_limit));
@@ -167,7 +273,7 @@ bool Machine::handle_cpu_exit(Outcome& out) {
 
 // Waits for one host event while the guest cannot progress; false when the session ends.
 bool Machine::wait_for_host(Outcome& out) {
-    if (auto e = events_.wait_take(std::chrono::milliseconds(100))) {
+    if (auto e = source_->wait(cpu_.s.icount)) {
         if (!handle_host_event(*e)) {
             out = {Outcome::Quit, 0};
             return false;
@@ -181,6 +287,7 @@ bool Machine::wait_for_host(Outcome& out) {
 }
 
 bool Machine::handle_host_event(const HostEvent& e) {
+    if (observer_) observer_->host_event(cpu_.s.icount, e);
     switch (e.kind) {
     case HostEvent::MonitorCommand: {
         std::string reply = monitor(e.text);
@@ -204,7 +311,7 @@ std::string Machine::monitor(const std::string& line) {
         return "";
     }
     if (cmd == "stop") {
-        if (state_ == RunState::Running) state_ = RunState::Paused;
+        if (state_ == RunState::Running) set_state(RunState::Paused);
         return "";
     }
     if (cmd == "system_reset") {

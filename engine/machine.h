@@ -39,6 +39,36 @@ struct Outcome {
 };
 const char* outcome_name(Outcome::Kind k);
 
+// Everything the machine does that crosses its boundary, for the recorder to log and the replayer
+// to check (replay/). All calls come on the vCPU thread, stamped with the icount they happen at.
+class MachineObserver {
+  public:
+    virtual ~MachineObserver() = default;
+    virtual void host_event(uint64_t icount, const HostEvent& e) {}
+    virtual void guest_request(uint64_t icount, ResetSource source) {}
+    virtual void guest_exit(uint64_t icount, int status) {}
+    virtual void request_applied(uint64_t icount, ResetSource source, uint64_t requested_at) {}
+    virtual void interrupt(uint64_t icount, uint8_t vector) {}
+    virtual void runstate(uint64_t icount, RunState from, RunState to) {}
+};
+
+// Where host events and the timing of asynchronous requests come from: live threads while
+// running or recording, the trace while replaying.
+class HostEventSource {
+  public:
+    virtual ~HostEventSource() = default;
+    // icount of the next event known in advance (replay), UINT64_MAX when unknown (live).
+    virtual uint64_t next_due() const { return UINT64_MAX; }
+    // An event to take at `icount`, if one is there.
+    virtual std::optional<HostEvent> take(uint64_t icount) = 0;
+    // Waits while the guest cannot progress (paused, halted with no timer). Nothing: time out.
+    virtual std::optional<HostEvent> wait(uint64_t icount) = 0;
+    // reset-delivery=async: the main loop was handed a request at `icount` ...
+    virtual void async_request(uint64_t icount) {}
+    // ... and whether it carries it out now (checked after every instruction until it does).
+    virtual bool async_due(uint64_t icount) = 0;
+};
+
 // The board-specific half of a machine.
 class Board {
   public:
@@ -70,6 +100,9 @@ class Machine : public Platform {
     EventQueue& events() { return events_; }
     RunState state() const { return state_; }
     void set_board(Board* board) { board_ = board; }
+    void set_observer(MachineObserver* observer) { observer_ = observer; }
+    // Replaces the live host input (the event queue and the async main-loop thread).
+    void set_event_source(HostEventSource* source) { source_ = source; }
 
     // Runs until the session ends. `max_icount` bounds it (Outcome::Hang when reached).
     Outcome run(uint64_t max_icount = UINT64_MAX);
@@ -92,7 +125,11 @@ class Machine : public Platform {
     bool a20() const override { return a20_; }
 
   private:
+    class LiveSource;
     void start();
+    void set_state(RunState s);
+    void apply_reset(ResetSource source);
+    static void poll_async(void* machine);
     bool handle_host_event(const HostEvent& e);
     bool handle_cpu_exit(Outcome& out);
     bool wait_for_host(Outcome& out);
@@ -105,12 +142,18 @@ class Machine : public Platform {
     std::unique_ptr<Interpreter> interp_;
     EventQueue events_;
     Board* board_ = nullptr;
+    MachineObserver* observer_ = nullptr;
+    std::unique_ptr<LiveSource> live_;
+    HostEventSource* source_ = nullptr;
     RunState state_ = RunState::Prelaunch;
     bool a20_ = true;
 
     std::optional<ResetSource> pending_reset_;
+    std::optional<std::pair<ResetSource, uint64_t>> async_reset_; // handed to the main loop
+    uint64_t reset_requested_at_ = 0;
     std::optional<int> pending_exit_;
     bool pending_shutdown_ = false;
+    bool no_reboot_exit_ = false;
     bool quit_ = false;
 };
 

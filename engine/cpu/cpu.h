@@ -75,6 +75,13 @@ struct Cpu {
     int (*intr_ack)(void* ctx) = nullptr; // INTA cycle: returns the vector
     void* intr_ctx = nullptr;
 
+    // Machine hooks (record/replay). on_interrupt sees every external interrupt and NMI taken.
+    // async_poll, when set, runs after every retired instruction, inside blocks too: the
+    // machine's window for a request carried out asynchronously (reset-delivery=async, seed 002).
+    void (*on_interrupt)(void* ctx, uint8_t vector) = nullptr;
+    void (*async_poll)(void* ctx) = nullptr;
+    void* hook_ctx = nullptr;
+
     // Per-instruction scratch.
     PendingFault fault{};
     bool end_block = false;  // the current instruction changed something a decoded block assumed

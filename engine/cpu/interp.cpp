@@ -53,6 +53,13 @@ Interpreter::Interpreter(Cpu& cpu) : c_(cpu) {
 
 void Interpreter::flush_code() { cache_.invalidate_all(); }
 
+// A fault consumes one unit of virtual time although nothing retires: a guest whose fault handler
+// faults again (hardware loops forever there) still lets time, timers and the machine loop move.
+void Interpreter::deliver_fault() {
+    deliver_pending_fault(c_);
+    ++c_.s.icount;
+}
+
 void Interpreter::on_code_write(uint64_t ram_offset) {
     const uint8_t* page = c_.mem->ram() + (ram_offset & ~uint64_t(kPageSize - 1));
     cache_.invalidate_page(page);
@@ -79,12 +86,14 @@ bool Interpreter::take_interrupt() {
     if (c_.nmi_pending && !c_.s.nmi_blocked) {
         c_.nmi_pending = false;
         c_.s.nmi_blocked = 1;
+        if (c_.on_interrupt) c_.on_interrupt(c_.hook_ctx, vec::NMI);
         deliver_event(c_, vec::NMI, kNoErrorCode, EventKind::External);
         return true;
     }
     if (c_.intr && (c_.s.eflags & fl::IF) && c_.intr_ack) {
         int v = c_.intr_ack(c_.intr_ctx);
         if (v < 0) return false;
+        if (c_.on_interrupt) c_.on_interrupt(c_.hook_ctx, uint8_t(v));
         deliver_event(c_, uint8_t(v), kNoErrorCode, EventKind::External);
         return true;
     }
@@ -107,7 +116,7 @@ void Interpreter::run() {
         uint32_t eip = c_.s.eip;
         Block* b = block_at(c_.s.seg[CS].base + eip, mode);
         if (c_.fault.active) {
-            deliver_pending_fault(c_);
+            deliver_fault();
             continue;
         }
         uint64_t last = uint64_t(eip) + (b ? b->bytes : 1) - 1;
@@ -131,10 +140,13 @@ void Interpreter::run_block(const Block& b) {
         in->fn(c_, *in);
         if (__builtin_expect(c_.fault.active, 0)) {
             c_.s.eip = start;
-            deliver_pending_fault(c_);
+            deliver_fault();
             break;
         }
         ++c_.s.icount;
+        // The rest of this block still runs after an asynchronous request lands: the stale view
+        // of a translated block that seed 002 is about.
+        if (__builtin_expect(c_.async_poll != nullptr, 0)) c_.async_poll(c_.hook_ctx);
         if (__builtin_expect(c_.end_block, 0)) break;
     }
     c_.end_block = false;
@@ -195,7 +207,7 @@ void Interpreter::step() {
     if (st == DecodeStatus::NeedMoreBytes) {
         if (fetch_fault.active && fetch_fault.vector == vec::PF) c_.s.cr2 = fault_cr2;
         c_.fault = fetch_fault.active ? fetch_fault : PendingFault{true, vec::GP, 0};
-        deliver_pending_fault(c_);
+        deliver_fault();
         return;
     }
     if (st == DecodeStatus::TooLong) {
@@ -208,7 +220,7 @@ void Interpreter::step() {
     c_.end_block = false;
     if (c_.fault.active) {
         c_.s.eip = start;
-        deliver_pending_fault(c_);
+        deliver_fault();
         return;
     }
     ++c_.s.icount;

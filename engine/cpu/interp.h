@@ -31,6 +31,7 @@ class Interpreter {
     };
 
     bool take_interrupt();
+    void deliver_fault();
     Block* block_at(uint32_t linear, CodeMode mode);
     Block* build_block(uint64_t phys, CodeMode mode);
     void run_block(const Block& b);

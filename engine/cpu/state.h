@@ -84,7 +84,9 @@ struct CpuState {
     Segment ldtr, tr;
     TableReg gdtr, idtr;
 
-    uint64_t icount;     // instructions retired (each REP iteration counts as one)
+    // Virtual time in instructions: each retired instruction and each REP iteration counts one,
+    // a fault counts one (the faulting attempt), and HLT idles jump it to the next timer deadline.
+    uint64_t icount;
     uint64_t tsc_offset; // TSC = icount + tsc_offset (set by WRMSR/WRTSC)
     uint64_t apic_base;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;

@@ -64,10 +64,11 @@ uint32_t PhysMap::read(uint64_t paddr, unsigned size) {
         if (t.read) {
             part = 0;
             std::memcpy(&part, t.read + ((paddr + done) & 0xfff), in_page);
-        } else if (t.mmio) {
-            part = t.mmio->mmio_read(t.mmio_offset + ((paddr + done) & 0xfff), in_page);
         } else {
-            part = 0xffffffffu;
+            part = t.mmio ? t.mmio->mmio_read(t.mmio_offset + ((paddr + done) & 0xfff), in_page)
+                          : 0xffffffffu;
+            if (in_page < 4) part &= (1u << (in_page * 8)) - 1;
+            if (mmio_observer) mmio_observer(paddr + done, in_page, false, part);
         }
         if (in_page < 4) part &= (1u << (in_page * 8)) - 1;
         v |= part << (done * 8);
@@ -83,9 +84,10 @@ void PhysMap::write(uint64_t paddr, unsigned size, uint32_t value) {
         uint32_t part = value >> (done * 8);
         if (t.write) {
             write_slow(t.write + ((paddr + done) & 0xfff), paddr + done, in_page, part);
-        } else if (t.mmio) {
+        } else {
             if (in_page < 4) part &= (1u << (in_page * 8)) - 1;
-            t.mmio->mmio_write(t.mmio_offset + ((paddr + done) & 0xfff), in_page, part);
+            if (t.mmio) t.mmio->mmio_write(t.mmio_offset + ((paddr + done) & 0xfff), in_page, part);
+            if (mmio_observer) mmio_observer(paddr + done, in_page, true, part);
         }
         done += in_page;
     }

@@ -68,6 +68,10 @@ class PhysMap {
     void clear_code_page(const uint8_t* host);
     std::function<void(uint64_t ram_offset)> on_code_write;
 
+    // Sees every access that does not go to plain memory: MMIO and unassigned space (reads of
+    // unassigned space return all ones). Record/replay logs and checks them.
+    std::function<void(uint64_t paddr, unsigned size, bool write, uint32_t value)> mmio_observer;
+
   private:
     struct Region {
         uint64_t start, end;

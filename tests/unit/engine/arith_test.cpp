@@ -59,3 +59,14 @@ TEST_CASE("self-modifying code is seen on the next execution") {
     f.run();
     CHECK((f.s().gpr[EAX] & 0xffff) == 1);
 }
+
+TEST_CASE("a fault handler that faults again still lets the run loop reach its limit") {
+    CpuFixture f;
+    // IVT[13] -> 0000:3000, whose first instruction faults again (word read at DS:0xffff).
+    f.poke_as<uint16_t>(13 * 4, 0x3000);
+    f.poke_as<uint16_t>(13 * 4 + 2, 0);
+    f.poke(0x3000, {0x8b, 0x06, 0xff, 0xff}); // mov ax, [0xffff]
+    f.code({0x8b, 0x06, 0xff, 0xff});
+    f.s().gpr[ESP] = 0xf000;
+    CHECK(f.run(1000) == 1000); // each fault costs one icount; the loop returns
+}

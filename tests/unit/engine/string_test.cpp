@@ -335,7 +335,7 @@ TEST_CASE("#GP at the segment limit in the middle of rep movsb keeps the complet
     f.s().gpr[EDI] = 0x3000;
     f.s().gpr[ECX] = 0x200;
     f.code({0xf3, 0xa4, 0xf4});
-    CHECK(f.run() == 0x100 + 1); // completed iterations + the handler's HLT
+    CHECK(f.run() == 0x100 + 2); // completed iterations + the fault + the handler's HLT
     CHECK(f.s().eip == 0x5001);
     CHECK(r16(f, ECX) == 0x100);
     CHECK(r16(f, ESI) == 0x2100);
