@@ -31,8 +31,9 @@ void add_info(CLI::App& trace, int& exit_code, std::shared_ptr<TraceArgs> args) 
 void add_dump(CLI::App& trace, int& exit_code, std::shared_ptr<TraceArgs> args) {
     auto* cmd = trace.add_subcommand("dump", "One line per event");
     cmd->add_option("FILE", args->file, "Trace file")->required();
-    auto* from = cmd->add_option("--from", args->from, "First icount (seeks; earlier chunks are "
-                                                       "not read)");
+    auto* from = cmd->add_option("--from", args->from,
+                                 "First icount (seeks; earlier chunks are "
+                                 "not read)");
     auto* to = cmd->add_option("--to", args->to, "Last icount");
     cmd->add_option("--kind", args->kinds, "Event kinds: " + trace::all_kind_names())
         ->delimiter(',');

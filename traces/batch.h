@@ -41,7 +41,7 @@ struct BatchLimits {
 };
 
 class Batch {
-public:
+  public:
     explicit Batch(const BatchLimits& limits)
         : limits(limits), slots(new Slot[limits.slots]), records(new Payload[limits.records]),
           blobs(new BlobSlot[limits.blobs]) {}
@@ -58,8 +58,10 @@ public:
 
     // Writer side, before the batch goes back to the free list.
     void reset() {
-        for (uint32_t i = 0; i < record_count; ++i) records[i] = Payload{};
-        for (uint32_t i = 0; i < blob_count; ++i) blobs[i].bytes.clear();
+        for (uint32_t i = 0; i < record_count; ++i)
+            records[i] = Payload{};
+        for (uint32_t i = 0; i < blob_count; ++i)
+            blobs[i].bytes.clear();
         size = record_count = blob_count = 0;
         blob_bytes = 0;
         written = 0;

@@ -13,7 +13,7 @@
 namespace rr86::trace {
 
 class ByteSource {
-public:
+  public:
     virtual ~ByteSource() = default;
     virtual uint64_t size() const = 0;
     // Reads exactly `size` bytes at `offset`; a short read is an error naming the offset.
@@ -21,35 +21,35 @@ public:
     // The name errors start with: the path as the user gave it.
     const std::string& name() const { return name_; }
 
-protected:
+  protected:
     explicit ByteSource(std::string name) : name_(std::move(name)) {}
 
-private:
+  private:
     std::string name_;
 };
 
 class FileSource final : public ByteSource {
-public:
+  public:
     // Fails with one line for: missing file, no permission, a directory, an unreadable file.
     static Result<std::unique_ptr<ByteSource>> open(const std::string& path);
     ~FileSource() override;
     uint64_t size() const override { return size_; }
     Status read_at(uint64_t offset, void* out, size_t size) const override;
 
-private:
+  private:
     FileSource(std::string path, int fd, uint64_t size);
     int fd_;
     uint64_t size_;
 };
 
 class MemorySource final : public ByteSource {
-public:
+  public:
     // The bytes must outlive the source.
     MemorySource(std::span<const uint8_t> bytes, std::string name);
     uint64_t size() const override { return bytes_.size(); }
     Status read_at(uint64_t offset, void* out, size_t size) const override;
 
-private:
+  private:
     std::span<const uint8_t> bytes_;
 };
 

@@ -92,10 +92,10 @@ Status ChunkEncoder::encode_blobs(const Batch& batch, uint32_t begin, uint32_t e
 }
 
 Status ChunkEncoder::write_data_chunk(const Batch& batch, const std::vector<uint32_t>& blobs,
-                                      uint64_t base, std::vector<uint8_t>& out,
-                                      TraceIndex& index) {
+                                      uint64_t base, std::vector<uint8_t>& out, TraceIndex& index) {
     capnp::MallocMessageBuilder message;
-    auto list = message.initRoot<schema::DataChunk>().initBlobs(static_cast<unsigned>(blobs.size()));
+    auto list =
+        message.initRoot<schema::DataChunk>().initBlobs(static_cast<unsigned>(blobs.size()));
     for (unsigned i = 0; i < list.size(); ++i) {
         const BlobSlot& blob = batch.blobs[blobs[i]];
         set_digest(list[i].initDigest(), blob.digest);
@@ -110,7 +110,8 @@ Status ChunkEncoder::write_data_chunk(const Batch& batch, const std::vector<uint
     if (!written) return written.status();
     uint32_t chunk = static_cast<uint32_t>(index.chunks().size());
     index.add_chunk(offset, *written);
-    for (uint32_t b : blobs) index.add_blob(batch.blobs[b].digest, chunk);
+    for (uint32_t b : blobs)
+        index.add_blob(batch.blobs[b].digest, chunk);
     return {};
 }
 
@@ -141,7 +142,7 @@ struct ColumnSizes {
 
 // Cursors into the columns of one EventChunk being filled.
 class ColumnWriter {
-public:
+  public:
     ColumnWriter(schema::EventChunk::Builder chunk, const ColumnSizes& n)
         : tags_(chunk.initTags(n.events)), deltas_(chunk.initIcountDeltas(n.events)),
           big_(chunk.initBigDeltas(n.big_deltas)), ports_(chunk.initPorts(n.ports)),
@@ -164,8 +165,10 @@ public:
     void access(const Slot& s) {
         bool port = s.kind == SlotKind::Port;
         tags_[e_++] = access_tag(port ? kTagClassPort : kTagClassMmio, s.size, s.write);
-        if (port) ports_.set(p_++, static_cast<uint16_t>(s.address));
-        else mmio_.set(m_++, s.address);
+        if (port)
+            ports_.set(p_++, static_cast<uint16_t>(s.address));
+        else
+            mmio_.set(m_++, s.address);
         switch (s.size) {
         case 1: v8_[v_[0]++] = static_cast<uint8_t>(s.value); break;
         case 2: v16_.set(v_[1]++, static_cast<uint16_t>(s.value)); break;
@@ -174,7 +177,7 @@ public:
         }
     }
 
-private:
+  private:
     capnp::Data::Builder tags_;
     capnp::List<uint16_t>::Builder deltas_;
     capnp::List<uint64_t>::Builder big_;
@@ -209,8 +212,10 @@ Status ChunkEncoder::encode_events(const Batch& batch, uint32_t begin, uint32_t 
         first = false;
         columns.delta(s.icount - previous);
         previous = s.icount;
-        if (s.kind == SlotKind::Record) columns.record(batch.records[s.address]);
-        else columns.access(s);
+        if (s.kind == SlotKind::Record)
+            columns.record(batch.records[s.address]);
+        else
+            columns.access(s);
     }
     frame.last_icount = previous;
     uint64_t offset = base + out.size();

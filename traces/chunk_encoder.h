@@ -18,7 +18,7 @@
 namespace rr86::trace {
 
 class ChunkEncoder {
-public:
+  public:
     ChunkEncoder(int zstd_level, uint32_t events_per_chunk);
 
     // Encodes slots [begin, end) of `batch`, appending frames to `out`. `base` is the file offset
@@ -29,7 +29,7 @@ public:
     uint64_t events() const { return events_; }
     uint64_t last_icount() const { return last_icount_; }
 
-private:
+  private:
     // End of the run starting at `begin`: at most events_per_chunk_ events.
     uint32_t run_end(const Batch& batch, uint32_t begin, uint32_t end) const;
     Status check_run(const Batch& batch, uint32_t begin, uint32_t end);

@@ -29,7 +29,7 @@ Digest128 digest_of(std::span<const uint8_t> bytes);
 
 // Incremental XXH3-128 for files read in pieces.
 class DigestBuilder {
-public:
+  public:
     DigestBuilder();
     ~DigestBuilder();
     DigestBuilder(const DigestBuilder&) = delete;
@@ -38,7 +38,7 @@ public:
     void update(std::span<const uint8_t> bytes);
     Digest128 finish() const;
 
-private:
+  private:
     void* state_;
 };
 

@@ -9,8 +9,8 @@ namespace rr86::trace {
 namespace {
 
 constexpr std::array<std::string_view, kEventKindCount> kKindNames = {
-    "port",    "mmio",   "interrupt", "request",    "applied",   "monitor", "hotplug",
-    "serial",  "runstate", "checkpoint", "disk-read", "end",     "unknown",
+    "port",   "mmio",     "interrupt",  "request",   "applied", "monitor", "hotplug",
+    "serial", "runstate", "checkpoint", "disk-read", "end",     "unknown",
 };
 
 template <size_t N>

@@ -16,7 +16,14 @@ namespace rr86::trace {
 
 // Enumerations are 16 bits wide like Cap'n Proto's, so a value written by a newer rr86 survives
 // a round trip through an older one (schema rule 5) and prints as its number.
-enum class RequestKind : uint16_t { ResetCf9, ResetI8042, ResetPort92, TripleFault, Shutdown, DebugExit };
+enum class RequestKind : uint16_t {
+    ResetCf9,
+    ResetI8042,
+    ResetPort92,
+    TripleFault,
+    Shutdown,
+    DebugExit
+};
 enum class Runstate : uint16_t { Prelaunch, Running, Paused, Shutdown, Debug, InternalError };
 enum class Outcome : uint16_t { Exit, Shutdown, Hang, TripleFault, Interrupted, Limit };
 
@@ -105,9 +112,9 @@ struct UnknownEvent {
     bool operator==(const UnknownEvent&) const = default;
 };
 
-using Payload = std::variant<PortAccess, MmioAccess, Interrupt, GuestRequest, RequestApplied,
-                             MonitorCommand, Hotplug, SerialInput, RunstateChange, Checkpoint,
-                             DiskRead, End, UnknownEvent>;
+using Payload =
+    std::variant<PortAccess, MmioAccess, Interrupt, GuestRequest, RequestApplied, MonitorCommand,
+                 Hotplug, SerialInput, RunstateChange, Checkpoint, DiskRead, End, UnknownEvent>;
 
 enum class EventKind : uint8_t {
     PortAccess,

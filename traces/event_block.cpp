@@ -11,7 +11,7 @@ namespace rr86::trace {
 // The columns of an EventChunk message, merged back into event order and checked against each
 // other and against the frame: every column entry is used exactly once.
 class ChunkColumns {
-public:
+  public:
     ChunkColumns(const ChunkFrame& frame, schema::EventChunk::Reader chunk)
         : frame_(frame), tags_(chunk.getTags()), deltas_(chunk.getIcountDeltas()),
           big_(chunk.getBigDeltas()), ports_(chunk.getPorts()), mmio_(chunk.getMmioAddresses()),
@@ -44,7 +44,7 @@ public:
         return all_used();
     }
 
-private:
+  private:
     Result<uint64_t> next_delta(size_t i) {
         uint16_t delta = deltas_[static_cast<unsigned>(i)];
         if (delta != kDeltaEscape) return uint64_t{delta};
@@ -160,9 +160,10 @@ Result<EventBlock> EventBlock::decode(const ChunkFrame& frame, std::span<const u
 Status EventBlock::decode_into(const ChunkFrame& frame, std::span<const uint8_t> packed,
                                EventBlock& block) {
     block.records_.clear();
-    auto st = read_packed<schema::EventChunk>(
-        packed, frame.message_words,
-        [&](schema::EventChunk::Reader chunk) -> Status { return ChunkColumns(frame, chunk).fill(block); });
+    auto st = read_packed<schema::EventChunk>(packed, frame.message_words,
+                                              [&](schema::EventChunk::Reader chunk) -> Status {
+                                                  return ChunkColumns(frame, chunk).fill(block);
+                                              });
     if (!st) {
         block.icounts_.clear();
         block.tags_.clear();

@@ -18,7 +18,7 @@ class ChunkColumns;
 // The events of one event chunk in flat per-event arrays (trace.capnp, EventChunk, merged back
 // into event order): materialising an Event is then a few loads.
 class EventBlock {
-public:
+  public:
     size_t size() const { return icounts_.size(); }
     uint64_t icount(size_t i) const { return icounts_[i]; }
     EventKind kind(size_t i) const;
@@ -34,7 +34,7 @@ public:
     static Status decode_into(const ChunkFrame& frame, std::span<const uint8_t> packed,
                               EventBlock& block);
 
-private:
+  private:
     friend class ChunkColumns;
     // One entry per event; for a record, addresses_ holds its index in records_.
     std::vector<uint64_t> icounts_;

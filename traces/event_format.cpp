@@ -6,17 +6,18 @@ namespace rr86::trace {
 
 namespace {
 
-template <class... F> struct Overload : F... {
-    using F::operator()...;
-};
+template <class... F> struct Overload : F... { using F::operator()...; };
 template <class... F> Overload(F...) -> Overload<F...>;
 
 std::string quoted(std::string_view bytes) {
     std::string out = "\"";
     for (unsigned char c : bytes) {
-        if (c == '"' || c == '\\') out += fmt::format("\\{}", static_cast<char>(c));
-        else if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
-        else out += fmt::format("\\x{:02x}", c);
+        if (c == '"' || c == '\\')
+            out += fmt::format("\\{}", static_cast<char>(c));
+        else if (c >= 0x20 && c < 0x7f)
+            out += static_cast<char>(c);
+        else
+            out += fmt::format("\\x{:02x}", c);
     }
     return out + "\"";
 }
@@ -60,8 +61,8 @@ std::string text_payload(const Payload& payload) {
                                    e.snapshot.is_zero() ? "-" : e.snapshot.hex());
             },
             [](const DiskRead& e) {
-                return fmt::format("drive={} lba={} sectors={} data={}", e.drive, e.lba,
-                                   e.sectors, e.data.hex());
+                return fmt::format("drive={} lba={} sectors={} data={}", e.drive, e.lba, e.sectors,
+                                   e.data.hex());
             },
             [](const End& e) {
                 return fmt::format("outcome={} exit-code={} state={}", outcome_name(e.outcome),
@@ -76,8 +77,8 @@ std::string json_fields(const Payload& payload) {
     return std::visit(
         Overload{
             [](const PortAccess& e) {
-                return fmt::format(R"("write":{},"port":{},"size":{},"value":{})", e.write,
-                                   e.port, e.size, e.value);
+                return fmt::format(R"("write":{},"port":{},"size":{},"value":{})", e.write, e.port,
+                                   e.size, e.value);
             },
             [](const MmioAccess& e) {
                 return fmt::format(R"("write":{},"address":{},"size":{},"value":{})", e.write,
@@ -109,7 +110,8 @@ std::string json_fields(const Payload& payload) {
             },
             [](const Checkpoint& e) {
                 return fmt::format(R"("id":{},"state_hash":"{}","snapshot":"{}")", e.id,
-                                   e.state_hash.hex(), e.snapshot.is_zero() ? "" : e.snapshot.hex());
+                                   e.state_hash.hex(),
+                                   e.snapshot.is_zero() ? "" : e.snapshot.hex());
             },
             [](const DiskRead& e) {
                 return fmt::format(R"("drive":{},"lba":{},"sectors":{},"data":"{}")", e.drive,
@@ -147,8 +149,10 @@ std::string json_string(std::string_view text) {
         default:
             // Bytes outside ASCII are escaped one by one, so any byte string (serial input) is
             // valid JSON; jq shows them as the code points U+0080..U+00FF.
-            if (c < 0x20 || c >= 0x7f) out += fmt::format("\\u{:04x}", c);
-            else out += static_cast<char>(c);
+            if (c < 0x20 || c >= 0x7f)
+                out += fmt::format("\\u{:04x}", c);
+            else
+                out += static_cast<char>(c);
         }
     }
     return out + "\"";

@@ -38,15 +38,15 @@ Status FileSink::write(std::span<const uint8_t> bytes) {
 }
 
 Status FileSink::sync() {
-    if (::fdatasync(fd_) != 0)
-        return make_error("{}: fdatasync: {}", path_, std::strerror(errno));
+    if (::fdatasync(fd_) != 0) return make_error("{}: fdatasync: {}", path_, std::strerror(errno));
     return {};
 }
 
 Status FileSink::close() {
     int fd = fd_;
     fd_ = -1;
-    if (fd >= 0 && ::close(fd) != 0) return make_error("{}: close: {}", path_, std::strerror(errno));
+    if (fd >= 0 && ::close(fd) != 0)
+        return make_error("{}: close: {}", path_, std::strerror(errno));
     return {};
 }
 

@@ -11,7 +11,7 @@
 namespace rr86::trace {
 
 class FileSink {
-public:
+  public:
     static Result<FileSink> create(const std::string& path);
     FileSink(FileSink&& other) noexcept;
     FileSink& operator=(FileSink&&) = delete;
@@ -23,7 +23,7 @@ public:
     uint64_t offset() const { return offset_; }
     const std::string& path() const { return path_; }
 
-private:
+  private:
     FileSink(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
     std::string path_;
     int fd_ = -1;

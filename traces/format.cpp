@@ -53,7 +53,8 @@ Result<Prologue> Prologue::decode(const uint8_t* bytes) {
     p.header_checksum = get64(bytes + 24);
     if (p.header_bytes == 0 || p.header_bytes > kMaxHeaderBytes)
         return make_error("offset 16: header size {} out of range", p.header_bytes);
-    if (p.header_words == 0 || p.header_words > kMaxMessageWords)
+    if (p.header_words == 0 || p.header_words > kMaxMessageWords ||
+        p.header_words > uint64_t{p.header_bytes} * kMaxPackedExpansion)
         return make_error("offset 20: header message size {} words out of range", p.header_words);
     return p;
 }
@@ -102,7 +103,8 @@ Result<ChunkFrame> ChunkFrame::decode(const uint8_t* bytes) {
         return make_error("compressed size {} out of range", f.compressed_bytes);
     if (f.packed_bytes == 0 || f.packed_bytes > kMaxPackedBytes)
         return make_error("packed size {} out of range", f.packed_bytes);
-    if (f.message_words == 0 || f.message_words > kMaxMessageWords)
+    if (f.message_words == 0 || f.message_words > kMaxMessageWords ||
+        f.message_words > uint64_t{f.packed_bytes} * kMaxPackedExpansion)
         return make_error("message size {} words out of range", f.message_words);
     if (f.count > kMaxChunkCount) return make_error("count {} out of range", f.count);
     if (f.first_icount > f.last_icount)
@@ -112,8 +114,8 @@ Result<ChunkFrame> ChunkFrame::decode(const uint8_t* bytes) {
 
 bool ChunkFrame::same_layout(const ChunkFrame& o) const {
     return kind == o.kind && compressed_bytes == o.compressed_bytes &&
-           packed_bytes == o.packed_bytes && message_words == o.message_words &&
-           count == o.count && first_icount == o.first_icount && last_icount == o.last_icount;
+           packed_bytes == o.packed_bytes && message_words == o.message_words && count == o.count &&
+           first_icount == o.first_icount && last_icount == o.last_icount;
 }
 
 void Trailer::encode(uint8_t* out) const {

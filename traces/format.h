@@ -36,6 +36,8 @@ inline constexpr uint32_t kMaxCompressedBytes = 256u << 20;
 inline constexpr uint32_t kMaxPackedBytes = 64u << 20;
 inline constexpr uint32_t kMaxMessageWords = 16u << 20; // 128 MiB unpacked
 inline constexpr uint32_t kMaxChunkCount = 1u << 22;    // events or blobs per chunk
+// Cap'n Proto packing turns at most 2 bytes (a zero tag and a run count) into 256 words.
+inline constexpr uint64_t kMaxPackedExpansion = 128;
 
 // ---- prologue -----------------------------------------------------------------------------
 
@@ -66,15 +68,15 @@ inline constexpr uint8_t kCodecZstdPackedCapnp = 1;
 struct ChunkFrame {
     static constexpr size_t kSize = 56;
     static constexpr uint32_t kMagic = 0x4b435252; // "RRCK"
-    ChunkKind kind = ChunkKind::Events; // 4; 5: codec; 6: reserved
-    uint32_t compressed_bytes = 0;      // 8: payload size in the file
-    uint32_t packed_bytes = 0;          // 12: after zstd: packed Cap'n Proto
-    uint32_t message_words = 0;         // 16: after unpacking
-    uint32_t count = 0;                 // 20: events (event chunk), blobs (data), entries (index)
-    uint64_t first_icount = 0;          // 24
-    uint64_t last_icount = 0;           // 32
-    uint64_t payload_checksum = 0;      // 40: XXH3-64 of the compressed payload
-                                        // 48: reserved, 52: checksum32 of bytes 0-51
+    ChunkKind kind = ChunkKind::Events;            // 4; 5: codec; 6: reserved
+    uint32_t compressed_bytes = 0;                 // 8: payload size in the file
+    uint32_t packed_bytes = 0;                     // 12: after zstd: packed Cap'n Proto
+    uint32_t message_words = 0;                    // 16: after unpacking
+    uint32_t count = 0;                            // 20: events, blobs or index entries
+    uint64_t first_icount = 0;                     // 24
+    uint64_t last_icount = 0;                      // 32
+    uint64_t payload_checksum = 0;                 // 40: XXH3-64 of the compressed payload
+                                                   // 48: reserved, 52: checksum32 of bytes 0-51
 
     uint64_t total_bytes() const { return kSize + compressed_bytes; }
     void encode(uint8_t* out) const;

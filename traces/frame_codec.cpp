@@ -27,8 +27,7 @@ Result<ChunkFrame> FrameCodec::append(capnp::MessageBuilder& message, ChunkFrame
     kj::ArrayOutputStream stream(kj::arrayPtr(packed_.data(), packed_.size()));
     capnp::writePackedMessage(stream, segments);
     auto packed = stream.getArray();
-    return append_packed({packed.begin(), packed.size()}, static_cast<uint32_t>(words), frame,
-                         out);
+    return append_packed({packed.begin(), packed.size()}, static_cast<uint32_t>(words), frame, out);
 }
 
 Result<ChunkFrame> FrameCodec::append_packed(std::span<const uint8_t> packed, uint32_t words,

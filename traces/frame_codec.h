@@ -24,7 +24,7 @@ namespace rr86::trace {
 
 // Holds the zstd contexts and scratch buffers, reused chunk after chunk (one per thread).
 class FrameCodec {
-public:
+  public:
     explicit FrameCodec(int zstd_level = 1);
     ~FrameCodec();
     FrameCodec(const FrameCodec&) = delete;
@@ -42,7 +42,7 @@ public:
     Result<std::span<const uint8_t>> decompress(const ChunkFrame& frame,
                                                 std::span<const uint8_t> payload);
 
-private:
+  private:
     ZSTD_CCtx_s* cctx_;
     ZSTD_DCtx_s* dctx_;
     int level_;
@@ -61,7 +61,8 @@ auto read_packed(std::span<const uint8_t> packed, uint32_t words, Fn&& fn)
         return fn(message.getRoot<Root>());
     } catch (const kj::Exception& e) {
         std::string what(e.getDescription().cStr());
-        for (char& c : what) c = (c == '\n') ? ' ' : c;
+        for (char& c : what)
+            c = (c == '\n') ? ' ' : c;
         return make_error("malformed message: {}", what);
     } catch (const std::exception& e) {
         return make_error("malformed message: {}", e.what());

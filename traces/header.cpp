@@ -9,9 +9,9 @@
 namespace rr86::trace {
 
 std::string role_name(ImageRole role) {
-    static constexpr std::array<std::string_view, 9> names = {
-        "firmware", "option-rom", "disk", "cdrom", "fw-cfg-blob",
-        "nvram",    "kernel",     "initrd", "other"};
+    static constexpr std::array<std::string_view, 9> names = {"firmware", "option-rom",  "disk",
+                                                              "cdrom",    "fw-cfg-blob", "nvram",
+                                                              "kernel",   "initrd",      "other"};
     auto i = static_cast<size_t>(role);
     return i < names.size() ? std::string(names[i]) : fmt::format("#{}", i);
 }

@@ -40,8 +40,8 @@ struct Option {
 
 struct ImageInfo {
     ImageRole role = ImageRole::Other;
-    std::string name;   // guest-visible: "bios", "ide0-hd0", "opt/GuestInfo"
-    std::string path;   // host path at record time, empty for inline blobs
+    std::string name; // guest-visible: "bios", "ide0-hd0", "opt/GuestInfo"
+    std::string path; // host path at record time, empty for inline blobs
     uint64_t size = 0;
     std::string digest; // XXH3-128 hex (Digest128::hex)
     bool operator==(const ImageInfo&) const = default;

@@ -54,8 +54,8 @@ Status TraceIndex::validate(uint64_t begin, uint64_t end) const {
     if (at != end) return make_error("index covers chunks up to offset {}, not {}", at, end);
     for (const auto& [digest, chunk] : blob_order_) {
         if (chunk >= chunks_.size() || chunks_[chunk].frame.kind != ChunkKind::Data)
-            return make_error("index: blob {} in chunk {}, which is not a data chunk",
-                              digest.hex(), chunk);
+            return make_error("index: blob {} in chunk {}, which is not a data chunk", digest.hex(),
+                              chunk);
     }
     return {};
 }
@@ -118,9 +118,9 @@ Result<ChunkFrame> entry_frame(schema::ChunkEntry::Reader e, unsigned i) {
     f.compressed_bytes = e.getCompressedBytes();
     f.packed_bytes = e.getPackedBytes();
     f.message_words = e.getMessageWords();
-    if (f.first_icount > f.last_icount || f.count > kMaxChunkCount ||
-        f.compressed_bytes == 0 || f.compressed_bytes > kMaxCompressedBytes ||
-        f.packed_bytes == 0 || f.packed_bytes > kMaxPackedBytes || f.message_words == 0 ||
+    if (f.first_icount > f.last_icount || f.count > kMaxChunkCount || f.compressed_bytes == 0 ||
+        f.compressed_bytes > kMaxCompressedBytes || f.packed_bytes == 0 ||
+        f.packed_bytes > kMaxPackedBytes || f.message_words == 0 ||
         f.message_words > kMaxMessageWords)
         return make_error("index entry {}: field out of range", i);
     return f;
@@ -138,7 +138,8 @@ Result<TraceIndex> TraceIndex::unpack(std::span<const uint8_t> packed, uint32_t 
                 if (!frame) return frame.error();
                 index.add_chunk(chunks[i].getOffset(), *frame);
             }
-            for (auto blob : in.getBlobs()) index.add_blob(get_digest(blob.getDigest()), blob.getChunk());
+            for (auto blob : in.getBlobs())
+                index.add_blob(get_digest(blob.getDigest()), blob.getChunk());
             return index;
         });
 }

@@ -21,7 +21,7 @@ struct ChunkEntry {
 };
 
 class TraceIndex {
-public:
+  public:
     void add_chunk(uint64_t offset, const ChunkFrame& frame);
     void add_blob(const Digest128& digest, uint32_t chunk);
 
@@ -49,7 +49,7 @@ public:
     std::vector<uint8_t> pack(uint32_t& words) const;
     static Result<TraceIndex> unpack(std::span<const uint8_t> packed, uint32_t words);
 
-private:
+  private:
     std::vector<ChunkEntry> chunks_;
     std::vector<uint32_t> event_chunks_;
     std::unordered_map<Digest128, uint32_t, Digest128Hash> blobs_;

@@ -47,12 +47,14 @@ Result<Summary> summarize(TraceReader& reader) {
             ++s.data_chunks;
             s.data_bytes += f.total_bytes();
             s.blobs += blobs->size();
-            for (const Blob& b : *blobs) s.blob_bytes += b.bytes.size();
+            for (const Blob& b : *blobs)
+                s.blob_bytes += b.bytes.size();
             continue;
         }
         auto block = reader.read_events(c);
         if (!block) return block.error();
-        for (size_t i = 0; i < block->size(); ++i) ++s.kinds[static_cast<size_t>(block->kind(i))];
+        for (size_t i = 0; i < block->size(); ++i)
+            ++s.kinds[static_cast<size_t>(block->kind(i))];
         if (s.events == 0) s.first_icount = f.first_icount;
         s.last_icount = f.last_icount;
         s.events += block->size();
@@ -71,14 +73,16 @@ void print_info_text(const TraceReader& r, const Summary& s, std::FILE* out) {
     fmt::print(out, "format      {} (needs reader {}), written by rr86 {}\n", h.format_version,
                h.min_reader_version, h.rr86_version);
     fmt::print(out, "index       {}\n", r.has_index() ? "present" : "missing");
-    for (const auto& note : r.notes()) fmt::print(out, "note        {}\n", note);
+    for (const auto& note : r.notes())
+        fmt::print(out, "note        {}\n", note);
     const MachineConfig& m = h.machine;
     fmt::print(out,
                "machine     ram={} cpu={} reset-delivery={} fw-cfg-refresh={} rtc={} "
                "icount-shift={}\n",
                m.ram_bytes, m.cpu_model, reset_delivery_name(m.reset_delivery),
                fw_cfg_refresh_name(m.fw_cfg_refresh), format_utc(m.rtc_start), m.icount_shift);
-    for (const auto& o : h.options) fmt::print(out, "option      {}={}\n", o.key, o.value);
+    for (const auto& o : h.options)
+        fmt::print(out, "option      {}={}\n", o.key, o.value);
     for (const auto& i : h.images)
         fmt::print(out, "image       {} {} size={} xxh3-128={} path={}\n", role_name(i.role),
                    i.name, i.size, i.digest, i.path.empty() ? "-" : i.path);
@@ -92,12 +96,14 @@ void print_info_text(const TraceReader& r, const Summary& s, std::FILE* out) {
                s.blob_bytes, s.data_chunks, s.data_bytes);
     fmt::print(out, "sizes       header {}, event chunks {} (packed {}, unpacked {}), index {}\n",
                r.header_bytes(), s.event_bytes, s.event_packed, s.event_words, s.index_bytes);
-    fmt::print(out, "compression {:.1f}x, {:.3f} bytes per event\n", s.ratio(), s.bytes_per_event());
+    fmt::print(out, "compression {:.1f}x, {:.3f} bytes per event\n", s.ratio(),
+               s.bytes_per_event());
 }
 
 std::string json_strings(const std::vector<std::string>& list) {
     std::string out = "[";
-    for (size_t i = 0; i < list.size(); ++i) out += (i ? "," : "") + json_string(list[i]);
+    for (size_t i = 0; i < list.size(); ++i)
+        out += (i ? "," : "") + json_string(list[i]);
     return out + "]";
 }
 
@@ -133,8 +139,8 @@ void print_info_json(const TraceReader& r, const Summary& s, std::FILE* out) {
                fw_cfg_refresh_name(m.fw_cfg_refresh), m.rtc_start, format_utc(m.rtc_start),
                m.icount_shift, options, images, s.events, s.first_icount, s.last_icount, kinds,
                s.event_chunks, s.data_chunks, s.blobs, s.blob_bytes, r.header_bytes(),
-               s.event_bytes, s.event_packed, s.event_words, s.data_bytes, s.index_bytes,
-               s.ratio(), s.bytes_per_event());
+               s.event_bytes, s.event_packed, s.event_words, s.data_bytes, s.index_bytes, s.ratio(),
+               s.bytes_per_event());
 }
 
 std::optional<uint64_t> parse_number(const std::string& text) {
@@ -153,7 +159,7 @@ std::optional<uint64_t> parse_number(const std::string& text) {
 
 // The filter of `dump`, applied to each event read.
 class DumpFilter {
-public:
+  public:
     explicit DumpFilter(const DumpOptions& o) : o_(o) {}
     bool shows(const Event& e) const {
         if (!o_.kinds.empty() &&
@@ -165,7 +171,7 @@ public:
         return std::find(o_.ports.begin(), o_.ports.end(), port->port) != o_.ports.end();
     }
 
-private:
+  private:
     const DumpOptions& o_;
 };
 
@@ -191,8 +197,10 @@ int trace_info(const std::string& path, bool json, std::FILE* out, std::FILE* er
     if (!reader) return fail(err, reader.message());
     auto summary = summarize(*reader);
     if (!summary) return fail(err, summary.message());
-    if (json) print_info_json(*reader, *summary, out);
-    else print_info_text(*reader, *summary, out);
+    if (json)
+        print_info_json(*reader, *summary, out);
+    else
+        print_info_text(*reader, *summary, out);
     return 0;
 }
 
@@ -208,8 +216,10 @@ int trace_dump(const std::string& path, const DumpOptions& options, std::FILE* o
     while (reader->next(event)) {
         if (options.to && event.icount > *options.to) break;
         if (!filter.shows(event)) continue;
-        if (options.json) fmt::print(out, "{}\n", event_json(event));
-        else fmt::print(out, "{:>12} {}\n", event.icount, event_text(event));
+        if (options.json)
+            fmt::print(out, "{}\n", event_json(event));
+        else
+            fmt::print(out, "{:>12} {}\n", event.icount, event_text(event));
     }
     if (!reader->status().ok()) return fail(err, reader->status().message());
     return 0;
@@ -219,15 +229,18 @@ int trace_verify(const std::string& path, std::FILE* out, std::FILE* err) {
     auto reader = TraceReader::open(path);
     if (!reader) return fail(err, reader.message());
     VerifyReport report = verify_trace(*reader);
-    for (const auto& note : report.notes) fmt::print(out, "note: {}\n", note);
+    for (const auto& note : report.notes)
+        fmt::print(out, "note: {}\n", note);
     // One line however many problems one damaged byte causes downstream: the first is the cause.
     if (!report.ok()) {
         size_t more = report.problems.size() - 1;
-        return fail(err, more ? fmt::format("{} (and {} more problems)", report.problems.front(), more)
-                              : report.problems.front());
+        return fail(err,
+                    more ? fmt::format("{} (and {} more problems)", report.problems.front(), more)
+                         : report.problems.front());
     }
-    fmt::print(out, "{}: ok: {} chunks, {} events, {} blobs; checksums, index and icount order "
-                    "verified\n",
+    fmt::print(out,
+               "{}: ok: {} chunks, {} events, {} blobs; checksums, index and icount order "
+               "verified\n",
                path, report.chunks, report.events, report.blobs);
     return 0;
 }

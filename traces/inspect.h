@@ -28,8 +28,7 @@ Status parse_dump_filters(const std::vector<std::string>& kinds,
                           const std::vector<std::string>& ports, DumpOptions& options);
 
 int trace_info(const std::string& path, bool json, std::FILE* out, std::FILE* err);
-int trace_dump(const std::string& path, const DumpOptions& options, std::FILE* out,
-               std::FILE* err);
+int trace_dump(const std::string& path, const DumpOptions& options, std::FILE* out, std::FILE* err);
 int trace_verify(const std::string& path, std::FILE* out, std::FILE* err);
 int trace_repair(const std::string& path, std::FILE* out, std::FILE* err);
 

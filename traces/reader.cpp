@@ -50,14 +50,13 @@ Result<Header> read_header(const ByteSource& source, const Prologue& prologue) {
     if (!checksum_matches(prologue.header_checksum, checksum64(bytes.data(), bytes.size())))
         return make_error("{}: offset {}: header checksum mismatch", name, Prologue::kSize);
     auto header = read_packed<schema::Header>(bytes, prologue.header_words, get_header);
-    if (!header) return make_error("{}: offset {}: header: {}", name, Prologue::kSize,
-                                   header.message());
+    if (!header)
+        return make_error("{}: offset {}: header: {}", name, Prologue::kSize, header.message());
     if (header->format_version != prologue.format_version ||
         header->min_reader_version != prologue.min_reader_version)
         return make_error("{}: offset {}: header versions {}/{} disagree with the prologue's {}/{}",
-                          name, Prologue::kSize, header->format_version,
-                          header->min_reader_version, prologue.format_version,
-                          prologue.min_reader_version);
+                          name, Prologue::kSize, header->format_version, header->min_reader_version,
+                          prologue.format_version, prologue.min_reader_version);
     return header;
 }
 
@@ -91,9 +90,11 @@ Status TraceReader::open_chunks() {
                            ? fmt::format("{}: no index (the writer did not close the file)", name())
                            : st.message();
     note += fmt::format("; {} complete chunks recovered", index_.chunks().size());
-    if (!scan.stopped.empty()) note += fmt::format(", then {}", scan.stopped);
+    if (!scan.stopped.empty())
+        note += fmt::format(", then {}", scan.stopped);
     else if (scan.index_frame && st.message().empty())
-        note += fmt::format(", then an index chunk at offset {} without trailer", *scan.index_frame);
+        note +=
+            fmt::format(", then an index chunk at offset {} without trailer", *scan.index_frame);
     notes_.push_back(note + "; `rr86 trace repair` writes the index");
     return {};
 }
@@ -139,8 +140,8 @@ Status TraceReader::load_index() {
 }
 
 Error TraceReader::chunk_error(size_t chunk, const std::string& what) const {
-    return make_error("{}: chunk {} at offset {}: {}", name(), chunk,
-                      index_.chunks()[chunk].offset, what);
+    return make_error("{}: chunk {} at offset {}: {}", name(), chunk, index_.chunks()[chunk].offset,
+                      what);
 }
 
 Result<std::span<const uint8_t>> TraceReader::read_payload(size_t chunk) {
@@ -229,7 +230,8 @@ Status TraceReader::load_blob_map() {
         if (index_.chunks()[c].frame.kind != ChunkKind::Data) continue;
         auto blobs = read_data(c);
         if (!blobs) return blobs.error();
-        for (const Blob& blob : *blobs) index_.add_blob(blob.digest, static_cast<uint32_t>(c));
+        for (const Blob& blob : *blobs)
+            index_.add_blob(blob.digest, static_cast<uint32_t>(c));
     }
     blob_map_complete_ = true;
     return {};
@@ -250,8 +252,8 @@ Result<std::vector<uint8_t>> TraceReader::blob(const Digest128& digest) {
     for (const Blob& blob : data_blobs_) {
         if (blob.digest == digest) return blob.bytes;
     }
-    return chunk_error(*chunk, fmt::format("blob {} missing, the index says it is here",
-                                           digest.hex()));
+    return chunk_error(*chunk,
+                       fmt::format("blob {} missing, the index says it is here", digest.hex()));
 }
 
 } // namespace rr86::trace

@@ -21,7 +21,7 @@ namespace rr86::trace {
 class FrameCodec;
 
 class TraceReader {
-public:
+  public:
     // Errors: one line naming the file and the offset (missing, unreadable, directory, empty,
     // truncated header, bad magic, newer required reader version, damaged header).
     static Result<TraceReader> open(const std::string& path);
@@ -58,7 +58,7 @@ public:
     Status read_events_into(size_t chunk, EventBlock& block);
     Result<std::vector<Blob>> read_data(size_t chunk);
 
-private:
+  private:
     TraceReader();
     Status open_chunks();
     Status load_index();

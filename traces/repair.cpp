@@ -22,16 +22,19 @@ Result<TraceIndex> rebuild_index(TraceReader& reader, const TraceIndex& walked,
         index.add_chunk(entry.offset, entry.frame);
         if (entry.frame.kind == ChunkKind::Events) {
             auto block = reader.read_events(c);
-            if (!block) return make_error("{} (repair rebuilds a missing index; it does not "
-                                          "repair damaged chunks)",
-                                          block.message());
+            if (!block)
+                return make_error("{} (repair rebuilds a missing index; it does not "
+                                  "repair damaged chunks)",
+                                  block.message());
             report.events += block->size();
         } else {
             auto blobs = reader.read_data(c);
-            if (!blobs) return make_error("{} (repair rebuilds a missing index; it does not "
-                                          "repair damaged chunks)",
-                                          blobs.message());
-            for (const Blob& blob : *blobs) index.add_blob(blob.digest, static_cast<uint32_t>(c));
+            if (!blobs)
+                return make_error("{} (repair rebuilds a missing index; it does not "
+                                  "repair damaged chunks)",
+                                  blobs.message());
+            for (const Blob& blob : *blobs)
+                index.add_blob(blob.digest, static_cast<uint32_t>(c));
             report.blobs += blobs->size();
         }
     }

@@ -19,7 +19,7 @@ template <class... Args> Error make_error(fmt::format_string<Args...> format, Ar
 }
 
 class [[nodiscard]] Status {
-public:
+  public:
     Status() = default;
     Status(Error error) : error_(std::move(error)), failed_(true) {}
 
@@ -28,13 +28,13 @@ public:
     const std::string& message() const { return error_.message; }
     const Error& error() const { return error_; }
 
-private:
+  private:
     Error error_;
     bool failed_ = false;
 };
 
 template <class T> class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : state_(std::move(value)) {}
     Result(Error error) : state_(std::move(error)) {}
 
@@ -53,7 +53,7 @@ public:
     const std::string& message() const { return error().message; }
     Status status() const { return ok() ? Status() : Status(error()); }
 
-private:
+  private:
     std::variant<T, Error> state_;
 };
 

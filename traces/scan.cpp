@@ -33,17 +33,17 @@ ScanResult scan_chunks(const ByteSource& source, uint64_t begin) {
             break;
         }
         if (frame->total_bytes() > size - at) {
-            scan.stopped = fmt::format("chunk {} at offset {}: torn ({} of {} bytes)",
-                                       scan.index.chunks().size(), at, size - at,
-                                       frame->total_bytes());
+            scan.stopped =
+                fmt::format("chunk {} at offset {}: torn ({} of {} bytes)",
+                            scan.index.chunks().size(), at, size - at, frame->total_bytes());
             scan.torn = true;
             break;
         }
         if (frame->kind == ChunkKind::Events && frame->first_icount < last_icount) {
-            scan.stopped = fmt::format("chunk {} at offset {}: icount {} before the previous "
-                                       "chunk's {}",
-                                       scan.index.chunks().size(), at, frame->first_icount,
-                                       last_icount);
+            scan.stopped =
+                fmt::format("chunk {} at offset {}: icount {} before the previous "
+                            "chunk's {}",
+                            scan.index.chunks().size(), at, frame->first_icount, last_icount);
             break;
         }
         if (frame->kind == ChunkKind::Events) last_icount = frame->last_icount;

@@ -11,9 +11,7 @@ namespace rr86::trace {
 
 namespace {
 
-template <class... F> struct Overload : F... {
-    using F::operator()...;
-};
+template <class... F> struct Overload : F... { using F::operator()...; };
 template <class... F> Overload(F...) -> Overload<F...>;
 
 // The variant order and the union order are the same list (event.h); check the ends and a middle.
@@ -99,8 +97,7 @@ Result<Header> get_header(schema::Header::Reader in) {
     h.machine = get_machine(in.getMachine());
     for (auto image : in.getImages()) {
         h.images.push_back({from_schema<ImageRole>(image.getRole()), string(image.getName()),
-                            string(image.getPath()), image.getSize(),
-                            string(image.getDigest())});
+                            string(image.getPath()), image.getSize(), string(image.getDigest())});
     }
     return h;
 }
@@ -212,8 +209,8 @@ Result<Payload> get_event(schema::Event::Reader in) {
     }
     case schema::Event::RUNSTATE_CHANGE: {
         auto r = in.getRunstateChange();
-        return Payload{RunstateChange{from_schema<Runstate>(r.getFrom()),
-                                      from_schema<Runstate>(r.getTo())}};
+        return Payload{
+            RunstateChange{from_schema<Runstate>(r.getFrom()), from_schema<Runstate>(r.getTo())}};
     }
     case schema::Event::CHECKPOINT: {
         auto r = in.getCheckpoint();
@@ -226,8 +223,8 @@ Result<Payload> get_event(schema::Event::Reader in) {
     }
     case schema::Event::END: {
         auto r = in.getEnd();
-        return Payload{
-            End{from_schema<Outcome>(r.getOutcome()), r.getExitCode(), get_digest(r.getStateHash())}};
+        return Payload{End{from_schema<Outcome>(r.getOutcome()), r.getExitCode(),
+                           get_digest(r.getStateHash())}};
     }
     }
     return Payload{UnknownEvent{static_cast<uint16_t>(in.which())}};
@@ -244,7 +241,9 @@ std::vector<uint8_t> pack_message(capnp::MessageBuilder& message, uint32_t& word
 
 bool valid_access_size(uint8_t tag_class, uint8_t size) {
     switch (size) {
-    case 1: case 2: case 4: return true;
+    case 1:
+    case 2:
+    case 4: return true;
     case 8: return tag_class == kTagClassMmio;
     default: return false;
     }

@@ -12,7 +12,7 @@
 namespace rr86::trace {
 
 class CloseSignals {
-public:
+  public:
     static Status install();
     static void uninstall(); // restores the handlers install() replaced
     // 0, or the number of the signal that asked for a close. Cheap: a relaxed atomic load.

@@ -10,7 +10,7 @@ namespace rr86::trace {
 namespace {
 
 class Verifier {
-public:
+  public:
     Verifier(TraceReader& reader, size_t max_problems)
         : reader_(reader), max_problems_(max_problems) {}
 
@@ -18,8 +18,10 @@ public:
         check_index();
         const auto& chunks = reader_.index().chunks();
         for (size_t c = 0; c < chunks.size() && !full(); ++c) {
-            if (chunks[c].frame.kind == ChunkKind::Events) check_events(c);
-            else check_data(c);
+            if (chunks[c].frame.kind == ChunkKind::Events)
+                check_events(c);
+            else
+                check_data(c);
         }
         check_references();
         if (!end_seen_) report_.notes.push_back(fmt::format("{}: no end record", name()));
@@ -27,7 +29,7 @@ public:
         return std::move(report_);
     }
 
-private:
+  private:
     const std::string& name() const { return reader_.name(); }
     bool full() const { return report_.problems.size() >= max_problems_; }
     template <class... Args> void problem(fmt::format_string<Args...> f, Args&&... args) {
@@ -37,7 +39,8 @@ private:
     // The footer must agree with what is actually in the file, frame for frame.
     void check_index() {
         if (!reader_.has_index()) {
-            for (const auto& note : reader_.notes()) problem("{}", note);
+            for (const auto& note : reader_.notes())
+                problem("{}", note);
             return;
         }
         ScanResult scan = scan_chunks(reader_.source(), reader_.header_bytes());
@@ -45,16 +48,15 @@ private:
         const auto& walked = scan.index.chunks();
         if (!scan.stopped.empty()) problem("{}: {}", name(), scan.stopped);
         if (!scan.index_frame || *scan.index_frame != reader_.chunks_end())
-            problem("{}: offset {}: the index chunk is not where the chunks end", name(),
-                    scan.end);
+            problem("{}: offset {}: the index chunk is not where the chunks end", name(), scan.end);
         if (walked.size() != indexed.size())
             problem("{}: the index lists {} chunks, the file holds {}", name(), indexed.size(),
                     walked.size());
         for (size_t i = 0; i < std::min(walked.size(), indexed.size()); ++i) {
             if (walked[i].offset != indexed[i].offset ||
                 !walked[i].frame.same_layout(indexed[i].frame))
-                problem("{}: chunk {} at offset {}: the index entry differs from the frame",
-                        name(), i, walked[i].offset);
+                problem("{}: chunk {} at offset {}: the index entry differs from the frame", name(),
+                        i, walked[i].offset);
         }
     }
 
@@ -92,8 +94,8 @@ private:
         const ChunkEntry& entry = reader_.index().chunks()[c];
         for (const Blob& blob : *blobs) {
             if (!blobs_.insert(blob.digest).second)
-                report_.notes.push_back(fmt::format("{}: chunk {}: blob {} stored twice", name(),
-                                                    c, blob.digest.hex()));
+                report_.notes.push_back(fmt::format("{}: chunk {}: blob {} stored twice", name(), c,
+                                                    blob.digest.hex()));
             auto where = reader_.index().blob_chunk(blob.digest);
             if (reader_.has_index() && where != c)
                 problem("{}: chunk {} at offset {}: blob {} is not indexed here", name(), c,

@@ -30,7 +30,8 @@ Result<std::vector<uint8_t>> encode_start(Header& header) {
     set_header(message.initRoot<schema::Header>(), header);
     Prologue prologue;
     std::vector<uint8_t> body = pack_message(message, prologue.header_words);
-    if (body.size() > kMaxHeaderBytes) return make_error("header of {} bytes too large", body.size());
+    if (body.size() > kMaxHeaderBytes)
+        return make_error("header of {} bytes too large", body.size());
     prologue.header_bytes = static_cast<uint32_t>(body.size());
     prologue.header_checksum = checksum64(body.data(), body.size());
     std::vector<uint8_t> bytes(Prologue::kSize);
@@ -63,12 +64,14 @@ struct TraceWriter::Shared {
 
 // The writer thread: takes batches, encodes them into chunks, appends them to the file.
 class TraceWriter::Thread {
-public:
+  public:
     Thread(Shared& shared, FileSink sink, const WriterOptions& options, std::atomic<bool>& failed)
         : shared_(shared), sink_(std::move(sink)), options_(options), failed_(failed),
           encoder_(options.zstd_level, options.events_per_chunk) {}
 
-    void start() { thread_ = std::thread([this] { run(); }); }
+    void start() {
+        thread_ = std::thread([this] { run(); });
+    }
     void join() { thread_.join(); }
     Status status() const { return status_; }
     WriterStats stats() const {
@@ -80,7 +83,7 @@ public:
         return s;
     }
 
-private:
+  private:
     void run() {
         auto deadline = Clock::now() + options_.flush_interval;
         std::unique_lock lock(shared_.mutex);
@@ -98,11 +101,13 @@ private:
             signal_seen_ = CloseSignals::requested() != 0;
             lock.unlock();
 
-            for (Batch* b : batches) write_range(*b, b->published.load(std::memory_order_acquire));
+            for (Batch* b : batches)
+                write_range(*b, b->published.load(std::memory_order_acquire));
             // The producer may still be filling `current`: write its published prefix.
             if (flush_now || closing)
                 write_range(*current, current->published.load(std::memory_order_acquire));
-            for (Batch* b : batches) b->reset();
+            for (Batch* b : batches)
+                b->reset();
 
             lock.lock();
             shared_.free.insert(shared_.free.end(), batches.begin(), batches.end());
@@ -139,8 +144,10 @@ private:
     void finish() {
         if (!io_failed_) {
             auto footer = index_.encode_footer(sink_.offset());
-            if (!footer) fail(footer.status(), false);
-            else out_ = std::move(*footer);
+            if (!footer)
+                fail(footer.status(), false);
+            else
+                out_ = std::move(*footer);
             emit();
             if (!io_failed_ && options_.sync_on_close) {
                 if (auto st = sink_.sync(); !st) fail(st, true);

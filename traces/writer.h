@@ -41,15 +41,15 @@ struct WriterOptions {
 };
 
 struct WriterStats {
-    uint64_t events = 0;         // written to the file
-    uint64_t chunks = 0;         // event and data chunks
+    uint64_t events = 0; // written to the file
+    uint64_t chunks = 0; // event and data chunks
     uint64_t file_bytes = 0;
     uint64_t producer_waits = 0; // times the producer waited for a free batch
     double writer_cpu_seconds = 0;
 };
 
 class TraceWriter {
-public:
+  public:
     // Creates (truncates) `path` and writes the prologue and header at once, so a bad path fails
     // here. The header's version fields are set by the writer.
     static Result<std::unique_ptr<TraceWriter>> create(const std::string& path, Header header,
@@ -62,8 +62,7 @@ public:
     void port_access(uint64_t icount, uint16_t port, uint8_t size, bool write, uint32_t value) {
         push_access(SlotKind::Port, icount, port, size, write, value);
     }
-    void mmio_access(uint64_t icount, uint64_t address, uint8_t size, bool write,
-                     uint64_t value) {
+    void mmio_access(uint64_t icount, uint64_t address, uint8_t size, bool write, uint64_t value) {
         push_access(SlotKind::Mmio, icount, address, size, write, value);
     }
     // Any event; host-side events (is_host_side) also flush.
@@ -84,7 +83,7 @@ public:
     WriterStats stats() const; // final after close()
     const std::string& path() const { return path_; }
 
-private:
+  private:
     struct Shared;
     class Thread;
 

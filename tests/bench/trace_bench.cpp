@@ -39,7 +39,7 @@ struct Access {
 
 // Small deterministic generator: the same stream on every run and every machine.
 class Rng {
-public:
+  public:
     explicit Rng(uint64_t seed) : s_(seed) {}
     uint64_t next() {
         s_ ^= s_ << 13;
@@ -49,21 +49,23 @@ public:
     }
     uint32_t below(uint32_t n) { return static_cast<uint32_t>(next() % n); }
 
-private:
+  private:
     uint64_t s_;
 };
 
 class SeabiosLikeStream {
-public:
+  public:
     explicit SeabiosLikeStream(size_t target) { out_.reserve(target + 4096); }
 
     std::vector<Access> generate(size_t target) {
         while (out_.size() < target) {
             switch (rng_.below(10)) {
             case 0: cmos(); break;
-            case 1: case 2: console(); break;
+            case 1:
+            case 2: console(); break;
             case 3: pci_scan(); break;
-            case 4: case 5: pit_delay(); break;
+            case 4:
+            case 5: pit_delay(); break;
             case 6: lapic(); break;
             default: fw_cfg_file(); break;
             }
@@ -73,7 +75,7 @@ public:
         return std::move(out_);
     }
 
-private:
+  private:
     void io(uint64_t gap, uint16_t port, uint8_t size, bool write, uint32_t value) {
         icount_ += gap;
         out_.push_back({icount_, port, value, size, write, false});
@@ -119,8 +121,8 @@ private:
         const char* f = formats[rng_.below(sizeof formats / sizeof *formats)];
         std::snprintf(line, sizeof line, f, rng_.below(4096), rng_.below(65536),
                       rng_.below(1u << 30), rng_.below(100000));
-        for (const char* c = line; *c; ++c) io(23 + (rng_.below(16) == 0 ? 7 : 0), 0x402, 1, true,
-                                              static_cast<uint8_t>(*c));
+        for (const char* c = line; *c; ++c)
+            io(23 + (rng_.below(16) == 0 ? 7 : 0), 0x402, 1, true, static_cast<uint8_t>(*c));
     }
 
     // pci_probe_devices(): outl(0x80000000 | bdf << 8 | reg, 0xcf8); inw/inl(0xcfc).
@@ -159,8 +161,7 @@ private:
 
     // SMP init and the local APIC timer: a few MMIO accesses.
     void lapic() {
-        static const uint32_t regs[] = {0x20, 0x30, 0xf0, 0x300, 0x310, 0x320, 0x350, 0x380,
-                                        0x390};
+        static const uint32_t regs[] = {0x20, 0x30, 0xf0, 0x300, 0x310, 0x320, 0x350, 0x380, 0x390};
         int n = 4 + rng_.below(20);
         for (int i = 0; i < n; ++i) {
             uint32_t reg = regs[rng_.below(sizeof regs / sizeof *regs)];
@@ -221,10 +222,14 @@ bool parse(int argc, char** argv, Args& args) {
         std::string a = argv[i];
         auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
         const char* v = nullptr;
-        if (a == "--keep") args.keep = true;
-        else if (a == "--events" && (v = value())) args.events = std::stoull(v);
-        else if (a == "--file" && (v = value())) args.file = v;
-        else if (a == "--level" && (v = value())) args.options.zstd_level = std::stoi(v);
+        if (a == "--keep")
+            args.keep = true;
+        else if (a == "--events" && (v = value()))
+            args.events = std::stoull(v);
+        else if (a == "--file" && (v = value()))
+            args.file = v;
+        else if (a == "--level" && (v = value()))
+            args.options.zstd_level = std::stoi(v);
         else if (a == "--chunk" && (v = value()))
             args.options.events_per_chunk = static_cast<uint32_t>(std::stoul(v));
         else {
@@ -261,8 +266,10 @@ int main(int argc, char** argv) {
     double wall0 = wall_seconds(), cpu0 = cpu_seconds();
     TraceWriter& w = **writer;
     for (const Access& a : stream) {
-        if (a.mmio) w.mmio_access(a.icount, a.address, a.size, a.write, a.value);
-        else w.port_access(a.icount, static_cast<uint16_t>(a.address), a.size, a.write, a.value);
+        if (a.mmio)
+            w.mmio_access(a.icount, a.address, a.size, a.write, a.value);
+        else
+            w.port_access(a.icount, static_cast<uint16_t>(a.address), a.size, a.write, a.value);
     }
     double append_cpu = cpu_seconds() - cpu0, append_wall = wall_seconds() - wall0;
     if (auto st = w.close(); !st) {
@@ -301,8 +308,9 @@ int main(int argc, char** argv) {
                args.options.events_per_chunk);
     fmt::print("append (vCPU thread)   {:.1f} M events/s ({:.2f} ns/event CPU)\n",
                n / append_cpu / 1e6, append_cpu / n * 1e9);
-    fmt::print("written, one core      {:.1f} M events/s (producer + writer thread CPU: {:.3f} s)\n",
-               n / core_seconds / 1e6, core_seconds);
+    fmt::print(
+        "written, one core      {:.1f} M events/s (producer + writer thread CPU: {:.3f} s)\n",
+        n / core_seconds / 1e6, core_seconds);
     fmt::print("written, wall clock    {:.1f} M events/s ({:.3f} s incl. close and fdatasync; "
                "appending alone {:.3f} s)\n",
                n / write_wall / 1e6, write_wall, append_wall);

@@ -33,7 +33,8 @@ inline void exercise_reader(std::span<const uint8_t> bytes) {
     for (uint64_t icount : {uint64_t{0}, last / 2, last, last + 1, ~uint64_t{0}}) {
         if (reader->seek(icount).ok()) (void)reader->next(event);
     }
-    for (const Digest128& digest : blobs) (void)reader->blob(digest);
+    for (const Digest128& digest : blobs)
+        (void)reader->blob(digest);
     (void)verify_trace(*reader);
 }
 

@@ -23,7 +23,8 @@ std::vector<uint8_t> load(const std::string& path) {
 
 void save(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
 }
 
 Header header() {
@@ -47,9 +48,12 @@ void write_session(const std::string& path, uint32_t per_chunk, int accesses) {
     w.append(icount, RunstateChange{Runstate::Prelaunch, Runstate::Running});
     for (int i = 0; i < accesses; ++i) {
         icount += (i % 5 == 0) ? 70000 : i % 13;
-        if (i % 3 == 0) w.port_access(icount, 0x70, 1, true, i & 0x7f);
-        else if (i % 3 == 1) w.port_access(icount, 0xcfc, 4, false, 0x12345678u + i);
-        else w.mmio_access(icount, 0xfed00000 + i, 8, false, ~uint64_t{0} / (i + 1));
+        if (i % 3 == 0)
+            w.port_access(icount, 0x70, 1, true, i & 0x7f);
+        else if (i % 3 == 1)
+            w.port_access(icount, 0xcfc, 4, false, 0x12345678u + i);
+        else
+            w.mmio_access(icount, 0xfed00000 + i, 8, false, ~uint64_t{0} / (i + 1));
         if (i % 17 == 0) w.port_access(icount, 0x510, 2, true, 0x19);
     }
     std::vector<uint8_t> sector(64, 0xaa);

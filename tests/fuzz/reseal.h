@@ -39,8 +39,8 @@ inline std::vector<uint8_t> reseal(std::vector<uint8_t> bytes) {
         put32(f + 52, checksum32(f, 52));
         at += ChunkFrame::kSize + compressed;
     }
-    if (size >= Trailer::kSize) put32(p + size - Trailer::kSize + 12,
-                                      checksum32(p + size - Trailer::kSize, 12));
+    if (size >= Trailer::kSize)
+        put32(p + size - Trailer::kSize + 12, checksum32(p + size - Trailer::kSize, 12));
     return bytes;
 }
 

@@ -114,7 +114,8 @@ TEST_CASE("every single flipped byte is detected") {
             ++undetected;
             MESSAGE("flip at offset " << at << " not detected");
         }
-        for (const auto& p : report.problems) CHECK_MESSAGE(p.rfind("flipped: ", 0) == 0, p);
+        for (const auto& p : report.problems)
+            CHECK_MESSAGE(p.rfind("flipped: ", 0) == 0, p);
     }
     CHECK(undetected == 0);
 }

@@ -14,7 +14,8 @@ TEST_CASE("digests print as xxh128sum does") {
     XXH128_canonical_t canonical;
     XXH128_canonicalFromHash(&canonical, XXH3_128bits(bytes.data(), bytes.size()));
     std::string expected;
-    for (uint8_t b : canonical.digest) expected += fmt::format("{:02x}", b);
+    for (uint8_t b : canonical.digest)
+        expected += fmt::format("{:02x}", b);
     CHECK(d.hex() == expected);
     CHECK(Digest128::from_hex(d.hex()) == d);
     CHECK_FALSE(Digest128::from_hex("xyz").has_value());

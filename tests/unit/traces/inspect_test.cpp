@@ -18,7 +18,8 @@ struct Run {
     std::vector<std::string> lines() const {
         std::vector<std::string> result;
         std::istringstream in(out);
-        for (std::string line; std::getline(in, line);) result.push_back(line);
+        for (std::string line; std::getline(in, line);)
+            result.push_back(line);
         return result;
     }
 };
@@ -27,7 +28,8 @@ std::string drain(std::FILE* f) {
     std::string text;
     std::rewind(f);
     char buffer[4096];
-    for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) text.append(buffer, n);
+    for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;)
+        text.append(buffer, n);
     std::fclose(f);
     return text;
 }
@@ -51,7 +53,8 @@ bool contains(const std::string& text, const std::string& part) {
 TEST_CASE("info: header, counts per kind, sizes, ratio") {
     ScratchDir dir;
     write_trace(dir.file("t.rr86"), sample_events(2000));
-    Run r = run([&](auto out, auto err) { return trace_info(dir.file("t.rr86"), false, out, err); });
+    Run r =
+        run([&](auto out, auto err) { return trace_info(dir.file("t.rr86"), false, out, err); });
     CHECK(r.code == 0);
     CHECK(r.err.empty());
     CHECK(contains(r.out, "reset-delivery=async fw-cfg-refresh=reset-only"));
@@ -100,7 +103,8 @@ TEST_CASE("dump: filters by icount, kind and port; text and JSON lines") {
             expected += p && p->port == 0xcf8 && e.icount >= *o.from && e.icount <= *o.to;
         }
         CHECK(r.lines().size() == expected);
-        for (const auto& line : r.lines()) CHECK(contains(line, "out  0x0cf8 size=4"));
+        for (const auto& line : r.lines())
+            CHECK(contains(line, "out  0x0cf8 size=4"));
     }
     SUBCASE("--kind monitor,end --json") {
         DumpOptions o;
@@ -108,8 +112,9 @@ TEST_CASE("dump: filters by icount, kind and port; text and JSON lines") {
         o.json = true;
         Run r = run([&](auto out, auto err) { return trace_dump(path, o, out, err); });
         REQUIRE(r.lines().size() == 2);
-        CHECK(r.lines()[0] == fmt::format(R"({{"icount":{},"kind":"monitor","command":"info registers"}})",
-                                          events[events.size() - 7].icount));
+        CHECK(r.lines()[0] ==
+              fmt::format(R"({{"icount":{},"kind":"monitor","command":"info registers"}})",
+                          events[events.size() - 7].icount));
         CHECK(contains(r.lines()[1], R"("kind":"end","outcome":"exit","exit_code":3)"));
     }
     SUBCASE("bad filters") {
@@ -161,7 +166,8 @@ TEST_CASE("event text and JSON for every kind") {
         CHECK(contains(event_text(e), std::string(kind_name(e.kind()))));
     }
     CHECK(json_string("a\"b\\\n\x01\xff") == R"("a\"b\\\n\u0001\u00ff")");
-    CHECK(event_text({0, PortAccess{0xcf9, 1, true, 6}}) == "port       out  0x0cf9 size=1 value=0x06");
+    CHECK(event_text({0, PortAccess{0xcf9, 1, true, 6}}) ==
+          "port       out  0x0cf9 size=1 value=0x06");
     CHECK(event_text({0, SerialInput{1, {'o', 'k', '\n'}}}) ==
           R"(serial     uart=1 bytes="ok\x0a")");
     for (size_t k = 0; k < kEventKindCount; ++k) {

@@ -65,14 +65,14 @@ TEST_CASE("a file cut at any point keeps its complete chunks, and repair restore
     std::vector<uint64_t> cuts;
     uint64_t header_end = w.index.chunks().front().offset;
     for (const ChunkEntry& c : w.index.chunks()) {
-        cuts.push_back(c.offset);                                  // on a boundary
-        cuts.push_back(c.offset + 10);                             // inside the frame header
-        cuts.push_back(c.offset + ChunkFrame::kSize + 3);          // inside the payload
-        cuts.push_back(c.offset + c.frame.total_bytes() - 1);      // one byte short
+        cuts.push_back(c.offset);                             // on a boundary
+        cuts.push_back(c.offset + 10);                        // inside the frame header
+        cuts.push_back(c.offset + ChunkFrame::kSize + 3);     // inside the payload
+        cuts.push_back(c.offset + c.frame.total_bytes() - 1); // one byte short
     }
-    cuts.push_back(w.chunks_end + 20);   // inside the index
-    cuts.push_back(w.bytes.size() - 1);  // inside the trailer
-    cuts.push_back(header_end);          // header only
+    cuts.push_back(w.chunks_end + 20);  // inside the index
+    cuts.push_back(w.bytes.size() - 1); // inside the trailer
+    cuts.push_back(header_end);         // header only
     for (uint64_t cut : cuts) {
         CAPTURE(cut);
         std::string path = dir.file("cut.rr86");
@@ -152,7 +152,8 @@ TEST_CASE("the writer flushes on its own within the flush interval") {
     std::string path = dir.file("live.rr86");
     auto writer = TraceWriter::create(path, sample_header());
     REQUIRE_OK(writer);
-    for (uint64_t i = 0; i < 1000; ++i) (*writer)->port_access(i * 10, 0x80, 1, true, i & 0xff);
+    for (uint64_t i = 0; i < 1000; ++i)
+        (*writer)->port_access(i * 10, 0x80, 1, true, i & 0xff);
     auto start = std::chrono::steady_clock::now();
     size_t seen = 0;
     while (seen < 1000 && std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
@@ -217,7 +218,8 @@ TEST_CASE("SIGKILL mid-recording: every complete chunk is recovered, repair rest
     MESSAGE("recovered " << got.size() << " events from the killed recorder");
     CHECK(got.size() > 0);
     size_t wrong = 0;
-    for (size_t i = 0; i < got.size(); ++i) wrong += got[i].icount != i * 3;
+    for (size_t i = 0; i < got.size(); ++i)
+        wrong += got[i].icount != i * 3;
     CHECK(wrong == 0);
     auto report = repair_trace(path);
     REQUIRE_OK(report);

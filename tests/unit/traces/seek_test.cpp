@@ -14,7 +14,7 @@ namespace {
 
 // A memory source that remembers every read.
 class CountingSource final : public ByteSource {
-public:
+  public:
     CountingSource(std::vector<uint8_t> bytes, std::vector<std::pair<uint64_t, size_t>>& reads)
         : ByteSource("counting"), bytes_(std::move(bytes)), inner_(bytes_, "counting"),
           reads_(reads) {}
@@ -24,7 +24,7 @@ public:
         return inner_.read_at(offset, out, size);
     }
 
-private:
+  private:
     std::vector<uint8_t> bytes_;
     MemorySource inner_;
     std::vector<std::pair<uint64_t, size_t>>& reads_;
@@ -64,7 +64,8 @@ void check_seek(std::vector<uint8_t> bytes, const std::vector<Event>& events) {
     CHECK(event == *expected);
     // The cursor continues into the following chunks in order.
     size_t rest = 1;
-    while (reader->next(event)) ++rest;
+    while (reader->next(event))
+        ++rest;
     CHECK(rest == static_cast<size_t>(events.end() - expected));
 }
 
@@ -138,7 +139,8 @@ TEST_CASE("seek edge cases") {
 TEST_CASE("same icount for many events, and huge icount gaps") {
     ScratchDir dir;
     std::vector<Event> events;
-    for (int i = 0; i < 3000; ++i) events.push_back({5, PortAccess{0x511, 1, false, uint32_t(i & 0xff)}});
+    for (int i = 0; i < 3000; ++i)
+        events.push_back({5, PortAccess{0x511, 1, false, uint32_t(i & 0xff)}});
     events.push_back({uint64_t{1} << 62, PortAccess{0x80, 1, true, 1}});
     events.push_back({~uint64_t{0}, End{Outcome::Hang, 0, {}}});
     WriterOptions options;

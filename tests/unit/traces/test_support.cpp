@@ -23,7 +23,9 @@ ScratchDir::~ScratchDir() {
 Header sample_header() {
     Header h;
     h.rr86_version = "0.1.0-test";
-    h.options = {{"machine", "pc"}, {"m", "128M"}, {"bios", "/usr/share/seabios/bios.bin"},
+    h.options = {{"machine", "pc"},
+                 {"m", "128M"},
+                 {"bios", "/usr/share/seabios/bios.bin"},
                  {"reset-delivery", "sync"}};
     h.machine.ram_bytes = 128u << 20;
     h.machine.cpu_model = "pentium3";
@@ -39,7 +41,8 @@ Header sample_header() {
 
 std::vector<uint8_t> sector_bytes(uint64_t lba) {
     std::vector<uint8_t> bytes(512);
-    for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(lba * 7 + i);
+    for (size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = static_cast<uint8_t>(lba * 7 + i);
     std::memcpy(bytes.data(), &lba, sizeof lba); // one content per lba
     return bytes;
 }
@@ -53,12 +56,22 @@ std::vector<Event> sample_events(size_t n_accesses) {
         icount += rng() % 40;
         switch (i % 7) {
         case 0: events.push_back({icount, PortAccess{0x70, 1, true, uint32_t(i % 0x80)}}); break;
-        case 1: events.push_back({icount, PortAccess{0x71, 1, false, uint32_t(rng() & 0xff)}}); break;
-        case 2: events.push_back({icount, PortAccess{0xcf8, 4, true, 0x80000000u | uint32_t(i)}}); break;
+        case 1:
+            events.push_back({icount, PortAccess{0x71, 1, false, uint32_t(rng() & 0xff)}});
+            break;
+        case 2:
+            events.push_back({icount, PortAccess{0xcf8, 4, true, 0x80000000u | uint32_t(i)}});
+            break;
         case 3: events.push_back({icount, PortAccess{0xcfc, 2, false, 0x8086}}); break;
-        case 4: events.push_back({icount, MmioAccess{0xfee00000 + 0x10 * (i % 4), 4, true, i}}); break;
-        case 5: events.push_back({icount, MmioAccess{0xfed00000, 8, false, ~uint64_t{0} - i}}); break;
-        default: events.push_back({icount, PortAccess{0x402, 1, true, uint32_t('a' + i % 26)}}); break;
+        case 4:
+            events.push_back({icount, MmioAccess{0xfee00000 + 0x10 * (i % 4), 4, true, i}});
+            break;
+        case 5:
+            events.push_back({icount, MmioAccess{0xfed00000, 8, false, ~uint64_t{0} - i}});
+            break;
+        default:
+            events.push_back({icount, PortAccess{0x402, 1, true, uint32_t('a' + i % 26)}});
+            break;
         }
         if (i % 1000 == 500) events.push_back({icount, Interrupt{0x08}});
         if (i % 5000 == 1234) {
@@ -80,8 +93,7 @@ std::vector<Event> sample_events(size_t n_accesses) {
     return events;
 }
 
-void write_trace(const std::string& path, const std::vector<Event>& events,
-                 WriterOptions options) {
+void write_trace(const std::string& path, const std::vector<Event>& events, WriterOptions options) {
     auto writer = TraceWriter::create(path, sample_header(), options);
     REQUIRE_OK(writer);
     for (const Event& e : events) {
@@ -98,7 +110,8 @@ void write_trace(const std::string& path, const std::vector<Event>& events,
 std::vector<Event> read_all(TraceReader& reader) {
     std::vector<Event> out;
     Event e;
-    while (reader.next(e)) out.push_back(e);
+    while (reader.next(e))
+        out.push_back(e);
     return out;
 }
 
@@ -109,7 +122,8 @@ std::vector<uint8_t> read_file(const std::string& path) {
 
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
 }
 
 } // namespace rr86::trace::test

@@ -20,13 +20,13 @@ namespace rr86::trace::test {
 
 // A fresh directory under the system temp dir, removed with its contents at scope exit.
 class ScratchDir {
-public:
+  public:
     ScratchDir();
     ~ScratchDir();
     std::string file(const std::string& name) const { return (path_ / name).string(); }
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

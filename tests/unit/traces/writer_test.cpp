@@ -75,7 +75,8 @@ TEST_CASE("close is idempotent, the destructor closes, stats add up") {
     {
         auto writer = TraceWriter::create(dir.file("a.rr86"), sample_header());
         REQUIRE_OK(writer);
-        for (uint64_t i = 0; i < 100000; ++i) (*writer)->port_access(i, 0x70, 1, true, i & 0x7f);
+        for (uint64_t i = 0; i < 100000; ++i)
+            (*writer)->port_access(i, 0x70, 1, true, i & 0x7f);
         REQUIRE_OK((*writer)->close());
         REQUIRE_OK((*writer)->close());
         WriterStats stats = (*writer)->stats();
@@ -102,7 +103,8 @@ TEST_CASE("a producer faster than the writer waits instead of dropping events") 
     auto writer = TraceWriter::create(dir.file("t.rr86"), sample_header(), options);
     REQUIRE_OK(writer);
     const uint64_t n = 2'000'000;
-    for (uint64_t i = 0; i < n; ++i) (*writer)->port_access(i, 0x511, 1, false, (i * 7) & 0xff);
+    for (uint64_t i = 0; i < n; ++i)
+        (*writer)->port_access(i, 0x511, 1, false, (i * 7) & 0xff);
     REQUIRE_OK((*writer)->close());
     CHECK((*writer)->stats().events == n);
     MESSAGE("producer waited " << (*writer)->stats().producer_waits << " times");
