@@ -182,8 +182,7 @@ Result<std::vector<Blob>> decode_data_chunk(const ChunkFrame& frame,
             auto list = chunk.getBlobs();
             if (list.size() != frame.count)
                 return make_error("frame says {} blobs, chunk has {}", frame.count, list.size());
-            std::vector<Blob> blobs;
-            blobs.reserve(list.size());
+            std::vector<Blob> blobs; // not reserved: the count is not trusted yet
             for (unsigned i = 0; i < list.size(); ++i) {
                 auto bytes = list[i].getBytes();
                 Blob blob{get_digest(list[i].getDigest()), {bytes.begin(), bytes.end()}};

@@ -35,7 +35,10 @@ inline constexpr uint32_t kMaxHeaderBytes = 16u << 20;
 inline constexpr uint32_t kMaxCompressedBytes = 256u << 20;
 inline constexpr uint32_t kMaxPackedBytes = 64u << 20;
 inline constexpr uint32_t kMaxMessageWords = 16u << 20; // 128 MiB unpacked
-inline constexpr uint32_t kMaxChunkCount = 1u << 22;    // events or blobs per chunk
+inline constexpr uint32_t kMaxChunkCount = 1u << 20;    // events or blobs per chunk
+// Options and images in a header. Cap'n Proto charges a list of empty structs one word per
+// element, so without this a small header could still claim millions of entries.
+inline constexpr uint32_t kMaxHeaderEntries = 1u << 16;
 // Cap'n Proto packing turns at most 2 bytes (a zero tag and a run count) into 256 words.
 inline constexpr uint64_t kMaxPackedExpansion = 128;
 

@@ -138,7 +138,16 @@ Result<TraceIndex> TraceIndex::unpack(std::span<const uint8_t> packed, uint32_t 
                 if (!frame) return frame.error();
                 index.add_chunk(chunks[i].getOffset(), *frame);
             }
-            for (auto blob : in.getBlobs())
+            // Every blob entry names a blob some data chunk holds: more entries than blobs is
+            // damage, caught before the loop (a list of empty structs costs no bytes).
+            uint64_t stored = 0;
+            for (const ChunkEntry& c : index.chunks())
+                stored += c.frame.kind == ChunkKind::Data ? c.frame.count : 0;
+            auto blobs = in.getBlobs();
+            if (blobs.size() > stored)
+                return make_error("index lists {} blobs, its data chunks hold {}", blobs.size(),
+                                  stored);
+            for (auto blob : blobs)
                 index.add_blob(get_digest(blob.getDigest()), blob.getChunk());
             return index;
         });

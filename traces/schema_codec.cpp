@@ -1,5 +1,7 @@
 #include "traces/schema_codec.h"
 
+#include "traces/format.h"
+
 #include <capnp/serialize-packed.h>
 #include <capnp/serialize.h>
 #include <kj/io.h>
@@ -88,14 +90,19 @@ void set_header(schema::Header::Builder out, const Header& header) {
 }
 
 Result<Header> get_header(schema::Header::Reader in) {
+    auto options = in.getOptions();
+    auto images = in.getImages();
+    if (options.size() > kMaxHeaderEntries || images.size() > kMaxHeaderEntries)
+        return make_error("header lists {} options and {} images (at most {} each)", options.size(),
+                          images.size(), kMaxHeaderEntries);
     Header h;
     h.format_version = in.getFormatVersion();
     h.min_reader_version = in.getMinReaderVersion();
     h.rr86_version = string(in.getRr86Version());
-    for (auto option : in.getOptions())
+    for (auto option : options)
         h.options.push_back({string(option.getKey()), string(option.getValue())});
     h.machine = get_machine(in.getMachine());
-    for (auto image : in.getImages()) {
+    for (auto image : images) {
         h.images.push_back({from_schema<ImageRole>(image.getRole()), string(image.getName()),
                             string(image.getPath()), image.getSize(), string(image.getDigest())});
     }

@@ -24,6 +24,10 @@ double thread_cpu_seconds() {
 }
 
 Result<std::vector<uint8_t>> encode_start(Header& header) {
+    // What a reader would refuse is not written.
+    if (header.options.size() > kMaxHeaderEntries || header.images.size() > kMaxHeaderEntries)
+        return make_error("header with {} options and {} images (at most {} each)",
+                          header.options.size(), header.images.size(), kMaxHeaderEntries);
     header.format_version = kFormatVersion;
     header.min_reader_version = kWriterMinReaderVersion;
     capnp::MallocMessageBuilder message;

@@ -156,3 +156,12 @@ TEST_CASE("an event of an unknown kind is not written") {
     REQUIRE(events.size() == 1);
     CHECK(events[0].kind() == EventKind::Interrupt);
 }
+
+TEST_CASE("a header a reader would refuse is not written") {
+    ScratchDir dir;
+    Header header = sample_header();
+    header.options.resize(kMaxHeaderEntries + 1);
+    auto writer = TraceWriter::create(dir.file("t.rr86"), header);
+    REQUIRE_FALSE(writer.ok());
+    CHECK(writer.message().find("at most 65536") != std::string::npos);
+}
