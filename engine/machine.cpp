@@ -191,14 +191,28 @@ void Machine::set_a20(bool enabled) {
     cpu_.end_block = true;
 }
 
-uint64_t Machine::state_hash() const {
+std::string StateHash::hex() const { return fmt::format("{:016x}{:016x}", hi, lo); }
+
+StateHash Machine::state_hash() const {
     XXH3_state_t* st = XXH3_createState();
-    XXH3_64bits_reset(st);
-    XXH3_64bits_update(st, &cpu_.s, sizeof cpu_.s);
-    XXH3_64bits_update(st, const_cast<PhysMap&>(mem_).ram(), mem_.ram_size());
-    uint64_t h = XXH3_64bits_digest(st);
+    XXH3_128bits_reset(st);
+    XXH3_128bits_update(st, &cpu_.s, sizeof cpu_.s);
+    XXH3_128bits_update(st, const_cast<PhysMap&>(mem_).ram(), mem_.ram_size());
+    XXH128_hash_t h = XXH3_128bits_digest(st);
     XXH3_freeState(st);
-    return h;
+    return {h.high64, h.low64};
+}
+
+void Machine::stop_by(uint64_t icount) {
+    if (icount < cpu_.icount_limit) {
+        cpu_.icount_limit = std::max(icount, cpu_.s.icount);
+        cpu_.end_block = true;
+    }
+}
+
+void Machine::abort_run() {
+    quit_ = true;
+    cpu_.request_exit(cpu_exit::REQUEST);
 }
 
 Outcome Machine::run(uint64_t max_icount) {
@@ -230,6 +244,10 @@ Outcome Machine::run(uint64_t max_icount) {
 bool Machine::handle_cpu_exit(Outcome& out) {
     uint32_t why = cpu_.exit_reasons;
     cpu_.exit_reasons = 0;
+    if (quit_) {
+        out = {Outcome::Quit, 0};
+        return true;
+    }
     if (why & cpu_exit::TRIPLE_FAULT) {
         if (observer_) observer_->guest_request(cpu_.s.icount, ResetSource::TripleFault);
         pending_reset_ = ResetSource::TripleFault;

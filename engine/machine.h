@@ -39,6 +39,13 @@ struct Outcome {
 };
 const char* outcome_name(Outcome::Kind k);
 
+// XXH3-128 of the guest-visible state (CPU state and RAM).
+struct StateHash {
+    uint64_t hi = 0, lo = 0;
+    bool operator==(const StateHash&) const = default;
+    std::string hex() const;
+};
+
 // Everything the machine does that crosses its boundary, for the recorder to log and the replayer
 // to check (replay/). All calls come on the vCPU thread, stamped with the icount they happen at.
 class MachineObserver {
@@ -114,8 +121,12 @@ class Machine : public Platform {
 
     // Full system reset: CPU, devices, A20, boot data.
     void system_reset();
-    // XXH3-64 of the CPU state and RAM: equal hashes mean equal guest-visible machines.
-    uint64_t state_hash() const;
+    // Equal hashes mean equal CPU state and RAM.
+    StateHash state_hash() const;
+    // Ends run() at the next instruction boundary with Outcome::Quit (a replay divergence).
+    void abort_run();
+    // Makes the running vCPU stop by `icount` at the latest (an event learnt while running).
+    void stop_by(uint64_t icount);
 
     // Platform (called by devices on the vCPU thread).
     void request_reset(ResetSource source) override;

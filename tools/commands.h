@@ -18,6 +18,8 @@ struct CommandContext {
 
 void add_run_command(CLI::App& app, CommandContext& ctx);
 void add_demo_command(CLI::App& app, CommandContext& ctx);
+void add_record_command(CLI::App& app, CommandContext& ctx);
+void add_replay_command(CLI::App& app, CommandContext& ctx);
 void add_trace_command(CLI::App& app, int& exit_code);
 
 } // namespace rr86::tools

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
     CommandContext ctx;
     add_run_command(app, ctx);
     add_demo_command(app, ctx);
+    add_record_command(app, ctx);
+    add_replay_command(app, ctx);
     add_trace_command(app, ctx.exit_code);
 
     std::vector<std::string> args(argv + 1, argv + argc);

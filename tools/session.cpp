@@ -1,8 +1,5 @@
 #include "tools/session.h"
 
-#include "devices/pc_board.h"
-#include "tools/host_io.h"
-
 #include <fmt/core.h>
 
 namespace rr86::tools {
@@ -14,50 +11,71 @@ void add_session_options(CLI::App* cmd, SessionOptions& opts) {
                   "Print instructions, outcome and state hash on stderr at the end");
 }
 
-int run_session(const MachineArgs& args, const SessionOptions& opts) {
-    MachineConfig cfg;
-    if (auto err = build_config(args, cfg)) {
-        fmt::print(stderr, "rr86: {}\n", *err);
-        return 2;
+std::unique_ptr<Session> Session::create(const MachineArgs& args, const Overrides& o,
+                                         std::string& error) {
+    std::unique_ptr<Session> s(new Session);
+    if (auto err = build_config(args, s->cfg_)) {
+        error = *err;
+        return nullptr;
     }
-    for (const auto& w : cfg.warnings) fmt::print(stderr, "rr86: warning: {}\n", w);
-    BoardSinks sinks;
-    ByteSink serial, debugcon;
-    for (auto [target, sink] : {std::pair{&cfg.serial, &serial}, {&cfg.debugcon, &debugcon}}) {
-        if (auto err = open_sink(*target, *sink)) {
-            fmt::print(stderr, "rr86: {}\n", *err);
-            return 2;
+    for (const auto& w : s->cfg_.warnings) fmt::print(stderr, "rr86: warning: {}\n", w);
+    const CharTarget& serial = o.serial ? *o.serial : s->cfg_.serial;
+    const CharTarget& debugcon = o.debugcon ? *o.debugcon : s->cfg_.debugcon;
+    if (auto err = open_sink(serial, s->serial_)) {
+        error = *err;
+        return nullptr;
+    }
+    if (auto err = open_sink(debugcon, s->debugcon_)) {
+        error = *err;
+        return nullptr;
+    }
+    if (o.live_input) block_termination_signals();
+    s->machine_ = std::make_unique<Machine>(s->cfg_);
+    s->board_ = PcBoard::create(*s->machine_, s->cfg_, {s->serial_.put, s->debugcon_.put}, error);
+    if (!s->board_) return nullptr;
+    s->machine_->set_board(s->board_.get());
+    if (o.live_input) {
+        s->input_ = std::make_unique<HostInput>(s->machine_->events(), s->cfg_);
+        if (auto err = s->input_->start()) {
+            error = *err;
+            return nullptr;
         }
+        HostInput* input = s->input_.get();
+        s->machine_->monitor_output = [input](const std::string& t) { input->reply(t); };
     }
-    sinks.serial = serial.put;
-    sinks.debugcon = debugcon.put;
+    return s;
+}
 
-    block_termination_signals();
-    Machine machine(cfg);
-    std::string error;
-    auto board = PcBoard::create(machine, cfg, sinks, error);
-    if (!board) {
-        fmt::print(stderr, "rr86: {}\n", error);
-        return 2;
-    }
-    machine.set_board(board.get());
-    HostInput input(machine.events(), cfg);
-    if (auto err = input.start()) {
-        fmt::print(stderr, "rr86: {}\n", *err);
-        return 2;
-    }
-    machine.monitor_output = [&input](const std::string& s) { input.reply(s); };
+Session::~Session() = default;
 
-    Outcome out = machine.run(opts.max_instructions ? opts.max_instructions : UINT64_MAX);
-    if (opts.summary)
-        fmt::print(stderr, "rr86: {} instructions, outcome {} (status {}), state hash {:016x}\n",
-                   machine.cpu().s.icount, outcome_name(out.kind), out.status,
-                   machine.state_hash());
+Outcome Session::run(const SessionOptions& opts) {
+    return machine_->run(opts.max_instructions ? opts.max_instructions : UINT64_MAX);
+}
+
+void Session::print_summary(const Outcome& out) const {
+    fmt::print(stderr, "rr86: {} instructions, outcome {} (status {}), state hash {}\n",
+               machine_->cpu().s.icount, outcome_name(out.kind), out.status,
+               machine_->state_hash().hex());
+}
+
+int exit_code_of(const Outcome& out) {
     switch (out.kind) {
     case Outcome::Exit: return out.status;
     case Outcome::Hang: return 124;
     default: return 0;
     }
+}
+
+int run_session(const MachineArgs& args, const SessionOptions& opts) {
+    std::string error;
+    auto session = Session::create(args, {}, error);
+    if (!session) {
+        fmt::print(stderr, "rr86: {}\n", error);
+        return 2;
+    }
+    Outcome out = session->run(opts);
+    if (opts.summary) session->print_summary(out);
+    return exit_code_of(out);
 }
 
 } // namespace rr86::tools

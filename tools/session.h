@@ -1,11 +1,15 @@
-// A session: machine options -> Machine + PcBoard + host I/O -> run -> outcome and exit code.
-// Shared by the subcommands that run a machine (run, demo; later record and replay).
+// A session: machine options -> Machine + PcBoard + host I/O, ready to run. Shared by the
+// subcommands that run a machine (run, demo, record, replay).
 #pragma once
 
+#include "devices/pc_board.h"
+#include "tools/host_io.h"
 #include "tools/machine_args.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 namespace rr86::tools {
 
@@ -16,9 +20,38 @@ struct SessionOptions {
 
 void add_session_options(CLI::App* cmd, SessionOptions& opts);
 
-// Process exit code: the isa-debug-exit status for Outcome::Exit, 0 for shutdown, quit and a
-// triple fault under -no-reboot (as QEMU), 124 when the instruction budget ran out (a hang),
-// 2 for bad host input (with a one-line message on stderr).
+class Session {
+  public:
+    struct Overrides {
+        const CharTarget* serial = nullptr;   // replaces the configured -serial
+        const CharTarget* debugcon = nullptr; // replaces the configured -debugcon
+        bool live_input = true;               // monitor, serial input and signal threads
+    };
+    // Builds the machine. On bad host input returns null with a one-line `error`.
+    static std::unique_ptr<Session> create(const MachineArgs& args, const Overrides& o,
+                                           std::string& error);
+    ~Session();
+
+    Machine& machine() { return *machine_; }
+    const MachineConfig& config() const { return cfg_; }
+    Outcome run(const SessionOptions& opts);
+    void print_summary(const Outcome& out) const;
+
+  private:
+    Session() = default;
+    MachineConfig cfg_;
+    ByteSink serial_, debugcon_;
+    std::unique_ptr<Machine> machine_;
+    std::unique_ptr<PcBoard> board_;
+    std::unique_ptr<HostInput> input_;
+};
+
+// Process exit code of a finished run: the isa-debug-exit status for Outcome::Exit, 0 for
+// shutdown, quit and a triple fault under -no-reboot (as QEMU), 124 when the instruction budget
+// ran out (a hang).
+int exit_code_of(const Outcome& out);
+
+// run/demo: build, run, report. Bad host input: one line on stderr and 2.
 int run_session(const MachineArgs& args, const SessionOptions& opts);
 
 } // namespace rr86::tools

@@ -83,6 +83,7 @@ struct Cpu {
     void* hook_ctx = nullptr;
 
     // Per-instruction scratch.
+    uint32_t insn_eip = 0; // EIP of the instruction running now (EIP already points past it)
     PendingFault fault{};
     bool end_block = false;  // the current instruction changed something a decoded block assumed
     uint32_t exit_reasons = 0; // cpu_exit bits; the run loop returns when non-zero

@@ -135,7 +135,7 @@ void Interpreter::run_block(const Block& b) {
     const Insn* end = in + (b.insns.size() < budget ? b.insns.size() : budget);
     uint32_t ip_mask = c_.code32() ? 0xffffffffu : 0xffffu;
     for (; in != end; ++in) {
-        uint32_t start = c_.s.eip;
+        uint32_t start = c_.insn_eip = c_.s.eip;
         c_.s.eip = (start + in->len) & ip_mask;
         in->fn(c_, *in);
         if (__builtin_expect(c_.fault.active, 0)) {
@@ -214,7 +214,7 @@ void Interpreter::step() {
         in.fn = raise_gp0;
         in.len = 15;
     }
-    uint32_t start = c_.s.eip;
+    uint32_t start = c_.insn_eip = c_.s.eip;
     c_.s.eip = (start + in.len) & (c_.code32() ? 0xffffffffu : 0xffffu);
     in.fn(c_, in);
     c_.end_block = false;
