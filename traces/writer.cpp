@@ -100,9 +100,10 @@ class TraceWriter::Thread {
             batches.swap(shared_.full);
             Batch* current = shared_.current;
             bool closing = shared_.closing;
-            bool flush_now = shared_.flush_requested || Clock::now() >= deadline || new_signal();
+            bool signal = new_signal(); // read once: a signal between two reads would be lost
+            bool flush_now = shared_.flush_requested || Clock::now() >= deadline || signal;
             shared_.flush_requested = false;
-            signal_seen_ = CloseSignals::requested() != 0;
+            signal_seen_ = signal_seen_ || signal;
             lock.unlock();
 
             for (Batch* b : batches)
