@@ -3,6 +3,7 @@
 // event with its icount; nothing else of another thread's timing reaches the guest.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -28,6 +29,7 @@ class EventQueue {
         {
             std::lock_guard lock(mutex_);
             queue_.push_back(std::move(e));
+            pending_.store(true, std::memory_order_release);
         }
         cv_.notify_one();
     }
@@ -36,8 +38,12 @@ class EventQueue {
         if (queue_.empty()) return std::nullopt;
         HostEvent e = std::move(queue_.front());
         queue_.pop_front();
+        pending_.store(!queue_.empty(), std::memory_order_release);
         return e;
     }
+    // Raised while events wait: the vCPU looks at it between blocks, so an event is taken within
+    // a block's time of its arrival (like QEMU's exit request), not at the end of a time slice.
+    const std::atomic<bool>& pending() const { return pending_; }
     // Blocks until an event arrives or `timeout` passes (host time only decides when the vCPU
     // looks again, never what the guest sees).
     std::optional<HostEvent> wait_take(std::chrono::milliseconds timeout) {
@@ -46,6 +52,7 @@ class EventQueue {
         if (queue_.empty()) return std::nullopt;
         HostEvent e = std::move(queue_.front());
         queue_.pop_front();
+        pending_.store(!queue_.empty(), std::memory_order_release);
         return e;
     }
     bool empty() const {
@@ -57,6 +64,7 @@ class EventQueue {
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<HostEvent> queue_;
+    std::atomic<bool> pending_{false};
 };
 
 } // namespace rr86

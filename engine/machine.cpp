@@ -107,6 +107,7 @@ Machine::Machine(const MachineConfig& config)
     interp_ = std::make_unique<Interpreter>(cpu_);
     live_ = std::make_unique<LiveSource>(events_);
     source_ = live_.get();
+    cpu_.host_kick = &events_.pending();
     cpu_.hook_ctx = this;
     cpu_.on_interrupt = [](void* m, uint8_t vector) {
         auto* self = static_cast<Machine*>(m);
@@ -121,6 +122,11 @@ void Machine::system_reset() {
     a20_ = true;
     pending_reset_.reset();
     if (board_) board_->reset();
+}
+
+void Machine::set_event_source(HostEventSource* source) {
+    source_ = source;
+    cpu_.host_kick = source == live_.get() ? &events_.pending() : nullptr;
 }
 
 void Machine::set_state(RunState s) {

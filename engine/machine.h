@@ -109,7 +109,7 @@ class Machine : public Platform {
     void set_board(Board* board) { board_ = board; }
     void set_observer(MachineObserver* observer) { observer_ = observer; }
     // Replaces the live host input (the event queue and the async main-loop thread).
-    void set_event_source(HostEventSource* source) { source_ = source; }
+    void set_event_source(HostEventSource* source);
 
     // Runs until the session ends. `max_icount` bounds it (Outcome::Hang when reached).
     Outcome run(uint64_t max_icount = UINT64_MAX);

@@ -9,11 +9,20 @@
 #include "engine/cpu/decode.h"
 #include "engine/cpu/insn.h"
 
+#include <atomic>
 #include <memory>
 #include <unordered_map>
 #include <vector>
 
 namespace rr86 {
+
+// Machine code for one block from a second engine (jit/). A compile thread publishes `fn` while
+// the vCPU keeps interpreting; the vCPU only loads the pointer. The JIT derives from it to own the
+// code, which is freed when the last reference (the block's, a queued job's) goes.
+struct CompiledCode {
+    std::atomic<void (*)(Cpu&)> fn{nullptr};
+    virtual ~CompiledCode() = default;
+};
 
 struct Block {
     uint64_t phys;          // physical address of the first instruction
@@ -21,6 +30,10 @@ struct Block {
     CodeMode mode;
     uint16_t bytes;         // bytes covered
     std::vector<Insn> insns;
+    // Second engine (jit/): null until the code tier takes the block; `runs` counts interpreted
+    // executions for tiering.
+    std::shared_ptr<CompiledCode> jit;
+    uint32_t runs = 0;
 };
 
 class BlockCache {

@@ -7,6 +7,7 @@
 
 #include "engine/cpu/state.h"
 
+#include <atomic>
 #include <cstdint>
 
 namespace rr86 {
@@ -81,6 +82,9 @@ struct Cpu {
     void (*on_interrupt)(void* ctx, uint8_t vector) = nullptr;
     void (*async_poll)(void* ctx) = nullptr;
     void* hook_ctx = nullptr;
+    // Another thread has something for the machine loop: the run loop returns at the next block
+    // boundary. Only the time of leaving depends on it, and the recorder logs that time.
+    const std::atomic<bool>* host_kick = nullptr;
 
     // Per-instruction scratch.
     uint32_t insn_eip = 0; // EIP of the instruction running now (EIP already points past it)

@@ -102,6 +102,7 @@ bool Interpreter::take_interrupt() {
 
 void Interpreter::run() {
     while (!c_.exit_reasons && c_.s.icount < c_.icount_limit) {
+        if (c_.host_kick && c_.host_kick->load(std::memory_order_relaxed)) break;
         sync_caches();
         if (take_interrupt()) continue;
         if (c_.s.halted) {
@@ -124,9 +125,21 @@ void Interpreter::run() {
             step();
             continue;
         }
+        if (tier_ && run_compiled(*b)) continue;
         run_block(*b);
     }
     c_.end_block = false;
+}
+
+// Compiled code does per instruction exactly what run_block does, but has no budget check: it
+// runs only when the whole block fits, else the interpreter stops at the exact icount.
+bool Interpreter::run_compiled(Block& b) {
+    if (!b.jit) tier_->on_block(b);
+    if (!b.jit) return false;
+    void (*fn)(Cpu&) = b.jit->fn.load(std::memory_order_acquire);
+    if (!fn || c_.icount_limit - c_.s.icount < b.insns.size()) return false;
+    fn(c_);
+    return true;
 }
 
 void Interpreter::run_block(const Block& b) {

@@ -15,6 +15,16 @@
 
 namespace rr86 {
 
+// A second engine for the same decoded blocks (jit/). The interpreter offers it each block it is
+// about to interpret that has no compiled code yet (Block::jit null); the tier may count it, queue
+// it for a compile thread, or compile it at once. Compiled code runs only when the whole block
+// fits in the instruction budget, so which engine runs never changes state or icount.
+class CodeTier {
+  public:
+    virtual ~CodeTier() = default;
+    virtual void on_block(Block& b) = 0;
+};
+
 class Interpreter {
   public:
     explicit Interpreter(Cpu& cpu);
@@ -22,6 +32,8 @@ class Interpreter {
     // Drops every decoded block (after a physical map change, or on request).
     void flush_code();
     const BlockCache& blocks() const { return cache_; }
+    // Null: interpret everything. The tier must outlive the interpreter's use of it.
+    void set_code_tier(CodeTier* tier) { tier_ = tier; }
 
   private:
     struct JumpCacheEntry {
@@ -35,6 +47,7 @@ class Interpreter {
     Block* block_at(uint32_t linear, CodeMode mode);
     Block* build_block(uint64_t phys, CodeMode mode);
     void run_block(const Block& b);
+    bool run_compiled(Block& b);
     void step();
     void sync_caches();
     void on_code_write(uint64_t ram_offset);
@@ -44,6 +57,7 @@ class Interpreter {
     BlockCache cache_;
     std::array<JumpCacheEntry, 4096> jump_cache_{};
     uint64_t jc_tlb_epoch_ = ~0ull, jc_block_epoch_ = ~0ull, map_generation_ = 0;
+    CodeTier* tier_ = nullptr;
 };
 
 CodeMode code_mode(const Cpu& c);
