@@ -1,5 +1,5 @@
-// rr86 demo: the main job's session — Debian's SeaBIOS boots the built-in demo disk, whose MBR
-// prints "BOOT OK" on COM1 and exits through isa-debug-exit.
+// rr86 demo: the main job — record Debian's SeaBIOS booting the built-in demo disk (whose MBR
+// prints "BOOT OK" on COM1 and exits through isa-debug-exit), then replay the trace and verify it.
 #include "tools/commands.h"
 #include "tools/session.h"
 
@@ -31,13 +31,16 @@ std::string write_demo_disk(const unsigned char* mbr) {
 } // namespace
 
 void add_demo_command(CLI::App& app, CommandContext& ctx) {
-    auto* cmd = app.add_subcommand("demo", "Boot Debian's SeaBIOS from the built-in demo disk "
-                                           "(prints BOOT OK on COM1); extra machine options apply");
+    auto* cmd = app.add_subcommand("demo", "Record Debian's SeaBIOS booting the built-in demo disk "
+                                           "(BOOT OK on COM1), then replay and verify the trace; "
+                                           "extra machine options apply");
     auto opts = std::make_shared<SessionOptions>();
     auto reboot = std::make_shared<bool>(false);
+    auto path = std::make_shared<std::string>("demo.trace");
     add_session_options(cmd, *opts);
+    cmd->add_option("-o,--output", *path, "Trace file to write (default demo.trace)");
     cmd->add_flag("--reboot", *reboot, "Use the MBR that jumps to the reset vector (seed 002)");
-    cmd->callback([&ctx, opts, reboot] {
+    cmd->callback([&ctx, opts, reboot, path] {
         std::string disk = write_demo_disk(*reboot ? rr86_demo_mbr_reboot : rr86_demo_mbr);
         if (disk.empty()) {
             fmt::print(stderr, "rr86: cannot write the demo disk image to the temporary folder\n");
@@ -48,10 +51,16 @@ void add_demo_command(CLI::App& app, CommandContext& ctx) {
                             {"device", "isa-debug-exit,iobase=0xf4,iosize=4"},
                             {"serial", "stdio"}};
         args.insert(args.end(), ctx.machine_args.begin(), ctx.machine_args.end());
-        int status = run_session(args, *opts);
-        unlink(disk.c_str());
+        int status = record_session(args, *opts, *path);
         // The demo MBR exits with isa-debug-exit status (0 << 1) | 1 = 1: that is success.
-        ctx.exit_code = status == 1 ? 0 : (status == 0 ? 1 : status);
+        if (status == 1 || (*reboot && status == 124)) {
+            fmt::print(stderr, "rr86: replaying {}\n", *path);
+            status = replay_trace({*path, false, opts->summary}, {{"serial", "stdio"}});
+        } else if (status == 0) {
+            status = 1;
+        }
+        unlink(disk.c_str());
+        ctx.exit_code = status;
     });
 }
 

@@ -10,16 +10,10 @@
 namespace rr86::tools {
 
 namespace {
-
 constexpr int kDiverged = 3;
+} // namespace
 
-struct ReplayOptions {
-    std::string path;
-    bool allow_image_change = false;
-    bool summary = false;
-};
-
-int replay(const ReplayOptions& o, const MachineArgs& extra) {
+int replay_trace(const ReplayOptions& o, const MachineArgs& extra) {
     // Only where guest output goes may change; the machine itself comes from the trace.
     Session::Overrides ov;
     ov.live_input = false;
@@ -74,8 +68,6 @@ int replay(const ReplayOptions& o, const MachineArgs& extra) {
     return 0;
 }
 
-} // namespace
-
 void add_replay_command(CLI::App& app, CommandContext& ctx) {
     auto* cmd = app.add_subcommand("replay", "Replay a trace exactly and verify it (exit 3 on a "
                                              "divergence); -serial/-debugcon redirect output");
@@ -84,7 +76,7 @@ void add_replay_command(CLI::App& app, CommandContext& ctx) {
     cmd->add_flag("--allow-image-change", o->allow_image_change,
                   "Replay even if a firmware or disk image differs from the recorded one");
     cmd->add_flag("--summary", o->summary, "Print instructions, outcome and state hash");
-    cmd->callback([&ctx, o] { ctx.exit_code = replay(*o, ctx.machine_args); });
+    cmd->callback([&ctx, o] { ctx.exit_code = replay_trace(*o, ctx.machine_args); });
 }
 
 } // namespace rr86::tools

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "tools/machine_args.h"
+#include "tools/session.h"
 
 #include <CLI/CLI.hpp>
 
@@ -21,5 +22,15 @@ void add_demo_command(CLI::App& app, CommandContext& ctx);
 void add_record_command(CLI::App& app, CommandContext& ctx);
 void add_replay_command(CLI::App& app, CommandContext& ctx);
 void add_trace_command(CLI::App& app, int& exit_code);
+
+// The work of `record` and `replay`, also used by `demo` (record, then replay and verify).
+int record_session(const MachineArgs& args, const SessionOptions& opts, const std::string& path);
+struct ReplayOptions {
+    std::string path;
+    bool allow_image_change = false;
+    bool summary = false;
+};
+// `redirects`: -serial / -debugcon only. Exit code: 0 verified, 3 diverged, 2 bad input.
+int replay_trace(const ReplayOptions& o, const MachineArgs& redirects);
 
 } // namespace rr86::tools

@@ -38,6 +38,13 @@ roundtrip)
     replay_ok "$work/t.trace" "$work/rec.txt" 3
     check "replay reports the match" contains "$work/replay.err" "matches the recording"
     ;;
+demo)
+    # The README's main job: record the demo session, replay it, verify.
+    (cd "$work" && "$rr86" demo -o "$work/demo.trace" >"$work/out.txt" 2>"$work/err.txt")
+    check "rr86 demo exits 0" test $? -eq 0
+    check "BOOT OK recorded and replayed" test "$(grep -c 'BOOT OK' "$work/out.txt")" -eq 2
+    check "the replay verified the recording" contains "$work/err.txt" "matches the recording"
+    ;;
 tamper_io)
     "$rr86" record -o "$work/t.trace" -drive "file=$imgs/boot_ok.img,format=raw,if=ide" \
         "${exitdev[@]}" -serial null "${budget[@]}" 2>/dev/null
