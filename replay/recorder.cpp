@@ -12,7 +12,11 @@ std::unique_ptr<Recorder> Recorder::create(
         error = *err;
         return nullptr;
     }
-    auto w = trace::TraceWriter::create(path, std::move(header));
+    // Crash safety means surviving the recorder being killed, which the OS page cache already
+    // gives; an fdatasync at close would cost more than the whole boot it records.
+    trace::WriterOptions wo;
+    wo.sync_on_close = false;
+    auto w = trace::TraceWriter::create(path, std::move(header), wo);
     if (!w) {
         error = w.message();
         return nullptr;
