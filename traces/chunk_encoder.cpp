@@ -143,12 +143,13 @@ struct ColumnSizes {
 // Cursors into the columns of one EventChunk being filled.
 class ColumnWriter {
   public:
-    ColumnWriter(schema::EventChunk::Builder chunk, const ColumnSizes& n)
-        : tags_(chunk.initTags(n.events)), deltas_(chunk.initIcountDeltas(n.events)),
-          big_(chunk.initBigDeltas(n.big_deltas)), ports_(chunk.initPorts(n.ports)),
-          mmio_(chunk.initMmioAddresses(n.mmio)), v8_(chunk.initValues8(n.values[0])),
-          v16_(chunk.initValues16(n.values[1])), v32_(chunk.initValues32(n.values[2])),
-          v64_(chunk.initValues64(n.values[3])), records_(chunk.initRecords(n.records)) {}
+    ColumnWriter(schema::EventChunk::Builder chunk, const ColumnSizes& n, ValueHistory& history)
+        : history_(history), tags_(chunk.initTags(n.events)),
+          deltas_(chunk.initIcountDeltas(n.events)), big_(chunk.initBigDeltas(n.big_deltas)),
+          ports_(chunk.initPorts(n.ports)), mmio_(chunk.initMmioAddresses(n.mmio)),
+          v8_(chunk.initValues8(n.values[0])), v16_(chunk.initValues16(n.values[1])),
+          v32_(chunk.initValues32(n.values[2])), v64_(chunk.initValues64(n.values[3])),
+          records_(chunk.initRecords(n.records)) {}
 
     void delta(uint64_t d) {
         if (d >= kDeltaEscape) {
@@ -164,7 +165,8 @@ class ColumnWriter {
     }
     void access(const Slot& s) {
         bool port = s.kind == SlotKind::Port;
-        tags_[e_++] = access_tag(port ? kTagClassPort : kTagClassMmio, s.size, s.write);
+        uint8_t tag = access_tag(port ? kTagClassPort : kTagClassMmio, s.size, s.write);
+        tags_[e_++] = tag;
         if (port)
             ports_.set(p_++, static_cast<uint16_t>(s.address));
         else
@@ -172,12 +174,20 @@ class ColumnWriter {
         switch (s.size) {
         case 1: v8_[v_[0]++] = static_cast<uint8_t>(s.value); break;
         case 2: v16_.set(v_[1]++, static_cast<uint16_t>(s.value)); break;
-        case 4: v32_.set(v_[2]++, static_cast<uint32_t>(s.value)); break;
-        default: v64_.set(v_[3]++, s.value); break;
+        case 4: v32_.set(v_[2]++, static_cast<uint32_t>(wide(tag, s))); break;
+        default: v64_.set(v_[3]++, wide(tag, s)); break;
         }
+    }
+    // value_history.h: 4- and 8-byte values are stored as differences (modular).
+    uint64_t wide(uint8_t tag, const Slot& s) {
+        uint64_t& previous = history_.previous(tag, s.address);
+        uint64_t difference = s.value - previous;
+        previous = s.value;
+        return difference;
     }
 
   private:
+    ValueHistory& history_;
     capnp::Data::Builder tags_;
     capnp::List<uint16_t>::Builder deltas_;
     capnp::List<uint64_t>::Builder big_;
@@ -199,7 +209,8 @@ Status ChunkEncoder::encode_events(const Batch& batch, uint32_t begin, uint32_t 
     ColumnSizes sizes(batch, begin, end);
     if (sizes.events == 0) return {};
     capnp::MallocMessageBuilder message(kj::arrayPtr(scratch_.get(), scratch_words_));
-    ColumnWriter columns(message.initRoot<schema::EventChunk>(), sizes);
+    history_.clear();
+    ColumnWriter columns(message.initRoot<schema::EventChunk>(), sizes, history_);
     ChunkFrame frame;
     frame.kind = ChunkKind::Events;
     frame.count = sizes.events;

@@ -7,6 +7,7 @@
 #include "traces/frame_codec.h"
 #include "traces/index.h"
 #include "traces/result.h"
+#include "traces/value_history.h"
 
 #include <capnp/common.h>
 
@@ -47,6 +48,7 @@ class ChunkEncoder {
     std::unique_ptr<capnp::word[]> scratch_;
     size_t scratch_words_;
     std::unordered_set<Digest128, Digest128Hash> written_blobs_;
+    ValueHistory history_;
     uint64_t last_icount_ = 0;
     uint64_t run_anchor_ = 0; // icount before the run: what its data chunks are stamped with
     uint64_t events_ = 0;

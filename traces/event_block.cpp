@@ -12,8 +12,8 @@ namespace rr86::trace {
 // other and against the frame: every column entry is used exactly once.
 class ChunkColumns {
   public:
-    ChunkColumns(const ChunkFrame& frame, schema::EventChunk::Reader chunk)
-        : frame_(frame), tags_(chunk.getTags()), deltas_(chunk.getIcountDeltas()),
+    ChunkColumns(const ChunkFrame& frame, schema::EventChunk::Reader chunk, ValueCoding coding)
+        : frame_(frame), coding_(coding), tags_(chunk.getTags()), deltas_(chunk.getIcountDeltas()),
           big_(chunk.getBigDeltas()), ports_(chunk.getPorts()), mmio_(chunk.getMmioAddresses()),
           v8_(chunk.getValues8()), v16_(chunk.getValues16()), v32_(chunk.getValues32()),
           v64_(chunk.getValues64()), records_(chunk.getRecords()) {}
@@ -78,7 +78,17 @@ class ChunkColumns {
         } else {
             return make_error("event {}: unknown tag class {}", i, cls);
         }
-        return take_value(i, tag, block.values_[i]);
+        if (auto st = take_value(i, tag, block.values_[i]); !st) return st;
+        if (is_delta_coded(coding_, tag_size(tag)))
+            undo_delta(tag, block.addresses_[i], block.values_[i]);
+        return {};
+    }
+
+    void undo_delta(uint8_t tag, uint64_t address, uint64_t& value) {
+        uint64_t& previous = history_.previous(tag, address);
+        value += previous;
+        if (tag_size(tag) == 4) value &= 0xffffffffu;
+        previous = value;
     }
 
     Status take_value(size_t i, uint8_t tag, uint64_t& value) {
@@ -103,6 +113,8 @@ class ChunkColumns {
     }
 
     const ChunkFrame& frame_;
+    ValueCoding coding_;
+    ValueHistory history_;
     capnp::Data::Reader tags_;
     capnp::List<uint16_t>::Reader deltas_;
     capnp::List<uint64_t>::Reader big_;
@@ -151,19 +163,20 @@ size_t EventBlock::lower_bound(uint64_t icount) const {
                                icounts_.begin());
 }
 
-Result<EventBlock> EventBlock::decode(const ChunkFrame& frame, std::span<const uint8_t> packed) {
+Result<EventBlock> EventBlock::decode(const ChunkFrame& frame, std::span<const uint8_t> packed,
+                                      ValueCoding coding) {
     EventBlock block;
-    if (auto st = decode_into(frame, packed, block); !st) return st.error();
+    if (auto st = decode_into(frame, packed, coding, block); !st) return st.error();
     return block;
 }
 
 Status EventBlock::decode_into(const ChunkFrame& frame, std::span<const uint8_t> packed,
-                               EventBlock& block) {
+                               ValueCoding coding, EventBlock& block) {
     block.records_.clear();
-    auto st = read_packed<schema::EventChunk>(packed, frame.message_words,
-                                              [&](schema::EventChunk::Reader chunk) -> Status {
-                                                  return ChunkColumns(frame, chunk).fill(block);
-                                              });
+    auto st = read_packed<schema::EventChunk>(
+        packed, frame.message_words, [&](schema::EventChunk::Reader chunk) -> Status {
+            return ChunkColumns(frame, chunk, coding).fill(block);
+        });
     if (!st) {
         block.icounts_.clear();
         block.tags_.clear();

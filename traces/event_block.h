@@ -6,6 +6,7 @@
 #include "traces/event.h"
 #include "traces/format.h"
 #include "traces/result.h"
+#include "traces/value_history.h"
 
 #include <cstdint>
 #include <span>
@@ -27,12 +28,14 @@ class EventBlock {
     // Position of the first event with icount >= `icount` (size() if none).
     size_t lower_bound(uint64_t icount) const;
 
-    // `packed` is the decompressed payload of an event chunk described by `frame`.
-    static Result<EventBlock> decode(const ChunkFrame& frame, std::span<const uint8_t> packed);
+    // `packed` is the decompressed payload of an event chunk described by `frame`; `coding`
+    // follows from the file's format version (value_history.h).
+    static Result<EventBlock> decode(const ChunkFrame& frame, std::span<const uint8_t> packed,
+                                     ValueCoding coding);
     // The same into an existing block, reusing its memory (a reader walking a file decodes chunk
     // after chunk of the same size). On error the block is left empty.
     static Status decode_into(const ChunkFrame& frame, std::span<const uint8_t> packed,
-                              EventBlock& block);
+                              ValueCoding coding, EventBlock& block);
 
   private:
     friend class ChunkColumns;

@@ -23,11 +23,14 @@ namespace rr86::trace {
 static_assert(std::endian::native == std::endian::little, "the framing is stored as in memory");
 
 // Schema rule 3: bumped at every change of trace.capnp or of this framing.
-inline constexpr uint32_t kFormatVersion = 1;
+//   1  first format
+//   2  4- and 8-byte access values stored as differences (value_history.h); a format-1 reader
+//      would misread them, so format 2 also requires reader 2. Format-1 files are still read.
+inline constexpr uint32_t kFormatVersion = 2;
 // The highest "required to read" version this reader honours (schema rule 4).
-inline constexpr uint32_t kReaderVersion = 1;
+inline constexpr uint32_t kReaderVersion = 2;
 // What this writer requires of its readers.
-inline constexpr uint32_t kWriterMinReaderVersion = 1;
+inline constexpr uint32_t kWriterMinReaderVersion = 2;
 
 // Bounds a reader checks before allocating anything (issue 4: validate every size field). The
 // writer stays far below them.

@@ -171,7 +171,8 @@ Status TraceReader::read_events_into(size_t chunk, EventBlock& block) {
     if (!packed) return packed.error();
     const ChunkFrame& frame = index_.chunks()[chunk].frame;
     if (frame.kind != ChunkKind::Events) return chunk_error(chunk, "not an event chunk");
-    if (auto st = EventBlock::decode_into(frame, *packed, block); !st)
+    ValueCoding coding = value_coding(header_.format_version);
+    if (auto st = EventBlock::decode_into(frame, *packed, coding, block); !st)
         return chunk_error(chunk, st.message());
     return {};
 }

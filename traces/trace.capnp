@@ -233,7 +233,9 @@ struct EventChunk {
   ports @3 :List(UInt16);
   # One per MMIO access, in order.
   mmioAddresses @4 :List(UInt64);
-  # One per access of each size, in order: 1-byte values in values8, and so on.
+  # One per access of each size, in order: 1-byte values in values8, and so on. From format 2
+  # on, 4- and 8-byte values are stored as the difference (modulo the width) from the previous
+  # value of an access with the same tag and address in this chunk, or from 0 (value_history.h).
   values8 @5 :Data;
   values16 @6 :List(UInt16);
   values32 @7 :List(UInt32);
