@@ -68,14 +68,14 @@ void Interpreter::on_code_write(uint64_t ram_offset) {
 }
 
 void Interpreter::sync_caches() {
-    if (map_generation_ != c_.mem->generation()) {
+    if (__builtin_expect(map_generation_ != c_.mem->generation(), 0)) {
         map_generation_ = c_.mem->generation();
         cache_.invalidate_all();
         c_.flush_tlb();
     }
-    cache_.collect();
-    if (jc_tlb_epoch_ != c_.tlb_epoch || jc_block_epoch_ != cache_.epoch()) {
-        jump_cache_.fill({});
+    if (__builtin_expect(jc_tlb_epoch_ != c_.tlb_epoch || jc_block_epoch_ != cache_.epoch(), 0)) {
+        cache_.collect(); // no jump-cache entry points into the graveyard after this
+        ++jc_epoch_;
         jc_tlb_epoch_ = c_.tlb_epoch;
         jc_block_epoch_ = cache_.epoch();
     }
@@ -104,7 +104,7 @@ void Interpreter::run() {
     while (!c_.exit_reasons && c_.s.icount < c_.icount_limit) {
         if (c_.host_kick && c_.host_kick->load(std::memory_order_relaxed)) break;
         sync_caches();
-        if (take_interrupt()) continue;
+        if ((c_.intr || c_.nmi_pending) && take_interrupt()) continue;
         if (c_.s.halted) {
             c_.request_exit(cpu_exit::HALTED);
             break;
@@ -167,12 +167,12 @@ void Interpreter::run_block(const Block& b) {
 
 Block* Interpreter::block_at(uint32_t linear, CodeMode mode) {
     JumpCacheEntry& e = jump_cache_[(linear ^ (linear >> 12)) % jump_cache_.size()];
-    if (e.block && e.linear == linear && e.mode == mode) return e.block;
+    if (e.epoch == jc_epoch_ && e.linear == linear && e.mode == mode) return e.block;
     uint64_t phys;
     if (!translate(c_, linear, Access::Exec, c_.s.cpl == 3, phys)) return nullptr;
     Block* b = cache_.find(phys, mode);
     if (!b) b = build_block(phys, mode);
-    if (b) e = {linear, mode, b};
+    if (b) e = {linear, mode, jc_epoch_, b};
     return b;
 }
 

@@ -36,9 +36,13 @@ class Interpreter {
     void set_code_tier(CodeTier* tier) { tier_ = tier; }
 
   private:
+    // Linear EIP -> block, valid while its epoch is the current one: a TLB flush or a block
+    // invalidation bumps jc_epoch_ instead of clearing 4096 entries (SeaBIOS flushes the TLB at
+    // every switch between 16- and 32-bit code).
     struct JumpCacheEntry {
         uint32_t linear;
         CodeMode mode;
+        uint64_t epoch;
         Block* block;
     };
 
@@ -57,6 +61,7 @@ class Interpreter {
     BlockCache cache_;
     std::array<JumpCacheEntry, 4096> jump_cache_{};
     uint64_t jc_tlb_epoch_ = ~0ull, jc_block_epoch_ = ~0ull, map_generation_ = 0;
+    uint64_t jc_epoch_ = 1;
     CodeTier* tier_ = nullptr;
 };
 
