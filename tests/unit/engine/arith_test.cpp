@@ -70,3 +70,20 @@ TEST_CASE("a fault handler that faults again still lets the run loop reach its l
     f.s().gpr[ESP] = 0xf000;
     CHECK(f.run(1000) == 1000); // each fault costs one icount; the loop returns
 }
+
+TEST_CASE("unassigned ports read all ones and unassigned memory reads all ones, writes dropped") {
+    CpuFixture f;
+    // in al, 0x99 ; in ax, 0x99 ; in eax, dx ; mov [es:0], al (0xa0000: nothing there) ;
+    // mov bl, [es:0] ; hlt
+    f.code({0xe4, 0x99, 0x88, 0xc1, 0xe5, 0x99, 0x89, 0xc6, 0x66, 0xed,
+            0x26, 0xa2, 0x00, 0x00, 0x26, 0x8a, 0x1e, 0x00, 0x00, 0xf4});
+    f.s().gpr[EDX] = 0x1234;
+    f.s().seg[ES].base = 0x300000u; // beyond the fixture's 2 MiB of RAM: unassigned
+    f.cpu.refresh_segment(ES);
+    f.run();
+    CHECK((f.s().gpr[ECX] & 0xff) == 0xff);
+    CHECK((f.s().gpr[ESI] & 0xffff) == 0xffff);
+    CHECK(f.s().gpr[EAX] == 0xffffffffu);
+    CHECK((f.s().gpr[EBX] & 0xff) == 0xff);
+    CHECK(f.s().eip == 0x1000 + 20);
+}
