@@ -6,7 +6,7 @@
 ;
 ; limit: 200000000
 ; expect: exit=port:1 icount=109119974 ebx=0xdd4313f3 edx=0x9c26c ebp=0 mem32[0x5000]=0xdd4313f3
-%include "x86.inc"
+%include "pmode.inc"
 bits 16
 org LOAD_ADDR
 
@@ -15,20 +15,9 @@ BUF equ 0x10000                         ; 16 dwords hashed in place
 COPY equ 0x11000                        ; REP MOVSD destination
 
 start:
-    real_mode_start
-    lgdt [gdtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:pm32
+    enter_pm32
 
-bits 32
-pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x90000
+    pm32_start
     cld
     mov edi, BUF
     mov ecx, 16
@@ -70,12 +59,5 @@ pm32:
     mov [0x5004], edx
     test_exit 0
 
-    align 8
-gdt:
-    dq 0
-    desc 0, 0xfffff, 0x9a, 0xc0         ; 0x08 code
-    desc 0, 0xfffff, 0x92, 0xc0         ; 0x10 data
-gdt_end:
-gdtr:
-    dw gdt_end - gdt - 1
-    dd gdt
+    gdt_start
+    table_end gdt

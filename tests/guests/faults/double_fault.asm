@@ -4,26 +4,14 @@
 ; undefined for #DF), and halts.
 ;
 ; expect: exit=halt mem32[0x5000]=0 mem32[0x5004]=0x08 mem32[0x5008]=1 mem8[0x5500]=0 cs=0x08
-%include "x86.inc"
+%include "pmode.inc"
 bits 16
 org LOAD_ADDR
 
 start:
-    real_mode_start
-    lgdt [gdtr]
-    lidt [idtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:pm32
+    enter_pm32 idt
 
-bits 32
-pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x90000
+    pm32_start
     mov ax, 0x7f8                       ; far beyond the GDT limit: #GP(0x7f8)
     mov fs, ax
     hlt
@@ -37,39 +25,10 @@ double_fault:                           ; error code, EIP, CS, EFLAGS
     cli
     hlt
 
-%assign v 0
-%rep 32
-fault %+ v:
-    mov byte [0x5500], v | 0x80
-    cli
-    hlt
-%assign v v + 1
-%endrep
+    fault_stubs 0x5500
 
-    align 8
-gdt:
-    dq 0
-    desc 0, 0xfffff, 0x9a, 0xc0
-    desc 0, 0xfffff, 0x92, 0xc0
-gdt_end:
-gdtr:
-    dw gdt_end - gdt - 1
-    dd gdt
+    gdt_start
+    table_end gdt
 
-    align 8
-idt:
-%assign v 0
-%rep 32
-%if v == 8
-    gate 0x08, ABS(double_fault), 0x8e
-%elif v == 13
-    gate 0x08, ABS(fault %+ v), 0x0e    ; not present
-%else
-    gate 0x08, ABS(fault %+ v), 0x8e
-%endif
-%assign v v + 1
-%endrep
-idt_end:
-idtr:
-    dw idt_end - idt - 1
-    dd idt
+    exception_idt 8, double_fault, 0x8e, 13, fault13, 0x0e ; #GP's gate not present
+    table_end idt

@@ -3,18 +3,12 @@
 ; fault, whose gate (vector 8) is an empty descriptor: shutdown (SDM vol. 3 §6.15, table 6-5).
 ;
 ; expect: exit=triple-fault mem8[0x5000]=0x11 mem8[0x5001]=0 cs=0x08
-%include "x86.inc"
+%include "pmode.inc"
 bits 16
 org LOAD_ADDR
 
 start:
-    real_mode_start
-    lgdt [gdtr]
-    lidt [idtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:pm32
+    enter_pm32 idt
 
 bits 32
 pm32:
@@ -28,21 +22,11 @@ pm32:
     mov byte [0x5001], 0x22             ; never reached
     hlt
 
-    align 8
-gdt:
-    dq 0
-    desc 0, 0xfffff, 0x9a, 0xc0         ; 0x08 code
-    desc 0, 0xfffff, 0x92, 0xc0         ; 0x10 data
-gdt_end:
-gdtr:
-    dw gdt_end - gdt - 1
-    dd gdt
+    gdt_start
+    table_end gdt
 
     align 8
 idt:                                    ; vectors 0..13; 13 (#GP) not present
     times 13 dq 0
     gate 0x08, 0, 0x0e
-idt_end:
-idtr:
-    dw idt_end - idt - 1
-    dd idt
+    table_end idt

@@ -11,7 +11,7 @@
 ; expect: mem32[0x5010]=2 mem32[0x5014]=0x300000 mem32[0x5018]=1 mem32[0x501c]=0
 ; expect: mem32[0x20000]=0x21023 mem32[0x20008]=0x4000a3 mem32[0x21c00]=0x400063
 ; expect: mem8[0x5040]=0
-%include "x86.inc"
+%include "pmode.inc"
 bits 16
 org LOAD_ADDR
 
@@ -19,21 +19,9 @@ PD equ 0x20000
 PT equ 0x21000
 
 start:
-    real_mode_start
-    lgdt [gdtr]
-    lidt [idtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:pm32
+    enter_pm32 idt
 
-bits 32
-pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x90000
+    pm32_start
     ; clear the directory and the table
     cld
     mov edi, PD
@@ -43,24 +31,12 @@ pm32:
     mov dword [PD], PT | 3                  ; present, writable
     mov dword [PD + 8], 0x400000 | 0x83     ; 4 MiB page: present, writable, PS
     ; identity map 0..4 MiB
-    mov edi, PT
-    mov eax, 3
-    mov ecx, 1024
-.map:
-    stosd
-    add eax, 0x1000
-    loop .map
+    identity_page_table PT
     mov dword [PT + 0x300 * 4], 0           ; linear 0x300000 not present
     mov eax, cr4
     or eax, 0x10                            ; PSE
     mov cr4, eax
-    mov eax, PD
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
-    jmp .paged
-.paged:
+    enable_paging PD
 faulting_store:
     mov dword [0x300000], 0x5a5a5a5a        ; #PF, then retried by the IRETD
     mov eax, [0x300000]
@@ -81,37 +57,10 @@ page_fault:
     invlpg [eax]
     iretd
 
-%assign v 0
-%rep 32
-fault %+ v:
-    mov byte [0x5040], v | 0x80
-    cli
-    hlt
-%assign v v + 1
-%endrep
+    fault_stubs 0x5040
 
-    align 8
-gdt:
-    dq 0
-    desc 0, 0xfffff, 0x9a, 0xc0             ; 0x08 code
-    desc 0, 0xfffff, 0x92, 0xc0             ; 0x10 data
-gdt_end:
-gdtr:
-    dw gdt_end - gdt - 1
-    dd gdt
+    gdt_start
+    table_end gdt
 
-    align 8
-idt:
-%assign v 0
-%rep 32
-%if v == 14
-    gate 0x08, ABS(page_fault), 0x8e
-%else
-    gate 0x08, ABS(fault %+ v), 0x8e
-%endif
-%assign v v + 1
-%endrep
-idt_end:
-idtr:
-    dw idt_end - idt - 1
-    dd idt
+    exception_idt 14, page_fault
+    table_end idt

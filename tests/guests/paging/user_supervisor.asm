@@ -13,7 +13,7 @@
 ; expect: mem32[0x5030]=7 mem32[0x5034]=0x101000 mem32[0x5038]=0 mem32[0x503c]=3
 ; expect: mem32[0x5040]=4 mem32[0x5044]=0x102000 mem32[0x5048]=0 mem32[0x504c]=3
 ; expect: mem32[0x5050]=0 mem8[0x5500]=0 mem32[0x21404]=0x101065 mem32[0x21400]=0x100003
-%include "x86.inc"
+%include "pmode.inc"
 bits 16
 org LOAD_ADDR
 
@@ -24,42 +24,16 @@ log_ptr equ 0x5400
 expect_eip equ 0x540c
 resume equ 0x5410
 
-%macro pf_test 1+
-    mov dword [expect_eip], %%insn
-    mov dword [resume], %%next
-%%insn:
-    %1
-%%next:
-%endmacro
-
 start:
-    real_mode_start
-    lgdt [gdtr]
-    lidt [idtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:pm32
+    enter_pm32 idt
 
-bits 32
-pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x90000
+    pm32_start
     mov ax, 0x28
     ltr ax
     mov dword [log_ptr], LOG
     ; identity map 0..4 MiB, supervisor read/write
     cld
-    mov edi, PT
-    mov eax, 3
-    mov ecx, 1024
-.map:
-    stosd
-    add eax, 0x1000
-    loop .map
+    identity_page_table PT
     mov dword [PD], PT | 7                  ; the directory entry allows everything
     or dword [PT + 0x05 * 4], 4             ; log page: user
     or dword [PT + 0x07 * 4], 4             ; code pages: user
@@ -68,18 +42,12 @@ pm32:
     mov dword [PT + 0x101 * 4], 0x101005    ; user, read-only
     mov dword [PT + 0x102 * 4], 0           ; not present
     mov dword [PT + 0x103 * 4], 0           ; not present
-    mov eax, PD
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000                      ; PG, WP clear
-    mov cr0, eax
-    jmp .paged
-.paged:
+    enable_paging PD                        ; WP clear
     mov dword [0x101000], 0x1111            ; read-only page, WP = 0: allowed
     mov eax, cr0
     or eax, 0x10000                         ; WP
     mov cr0, eax
-    pf_test mov dword [0x101000], 0x2222    ; error 3
+    fault_test mov dword [0x101000], 0x2222 ; error 3
     and eax, ~0x10000
     mov cr0, eax
     mov dword [expect_eip], 0x103000
@@ -87,12 +55,7 @@ pm32:
     mov eax, 0x103000
     jmp eax                                 ; fetch from a not-present page: error 0
 .after_fetch:
-    push dword 0x23                         ; to ring 3
-    push dword 0x70000
-    push dword 0x2
-    push dword 0x1b
-    push dword user
-    iretd
+    iret_to_ring3 user
 
 user:
     mov ax, 0x23
@@ -100,80 +63,35 @@ user:
     mov es, ax
     mov eax, [0x101000]                     ; user read-only page: reads are fine
     mov [0x5404], eax
-    pf_test mov eax, [0x100000]             ; supervisor page: error 5
-    pf_test mov dword [0x101000], 0x3333    ; read-only: error 7
-    pf_test mov eax, [0x102000]             ; not present: error 4
+    fault_test mov eax, [0x100000]          ; supervisor page: error 5
+    fault_test mov dword [0x101000], 0x3333 ; read-only: error 7
+    fault_test mov eax, [0x102000]          ; not present: error 4
     mov eax, [0x101000]
     mov [0x5408], eax
     int 0x80
 
 page_fault:                                 ; [esp] error, EIP, CS, EFLAGS (, ESP, SS)
-    push eax
-    push ebx
-    mov ebx, [log_ptr]
-    mov eax, [esp + 8]
-    mov [ebx], eax
+    log_record_begin 4
+    log_error_code 0
     mov eax, cr2
     mov [ebx + 4], eax
-    mov eax, [esp + 12]
-    sub eax, [expect_eip]
-    mov [ebx + 8], eax
-    mov eax, [esp + 16]
-    and eax, 3
-    mov [ebx + 12], eax
-    add dword [log_ptr], 16
-    mov eax, [resume]
-    mov [esp + 12], eax
-    pop ebx
-    pop eax
-    add esp, 4
-    iretd
+    log_saved_eip 8
+    log_saved_rpl 12
+    log_record_end
 
 done:
     cli
     hlt
 
-%assign v 0
-%rep 32
-fault %+ v:
-    mov byte [0x5500], v | 0x80
-    cli
-    hlt
-%assign v v + 1
-%endrep
+    fault_stubs 0x5500
 
-    align 8
-gdt:
-    dq 0
-    desc 0, 0xfffff, 0x9a, 0xc0             ; 0x08 ring 0 code
-    desc 0, 0xfffff, 0x92, 0xc0             ; 0x10 ring 0 data
-    desc 0, 0xfffff, 0xfa, 0xc0             ; 0x18 ring 3 code
-    desc 0, 0xfffff, 0xf2, 0xc0             ; 0x20 ring 3 data
-    desc ABS(tss), 0x67, 0x89, 0x00         ; 0x28 TSS
-gdt_end:
-gdtr:
-    dw gdt_end - gdt - 1
-    dd gdt
+    gdt_start
+    gdt_ring3_tss
+    table_end gdt
 
-    align 8
-idt:
-%assign v 0
-%rep 32
-%if v == 14
-    gate 0x08, ABS(page_fault), 0x8e
-%else
-    gate 0x08, ABS(fault %+ v), 0x8e
-%endif
-%assign v v + 1
-%endrep
+    exception_idt 14, page_fault
     times 0x80 - 32 dq 0
     gate 0x08, ABS(done), 0xee
-idt_end:
-idtr:
-    dw idt_end - idt - 1
-    dd idt
+    table_end idt
 
-tss:
-    dd 0, 0x80000, 0x10
-    times 0x66 - ($ - tss) db 0
-    dw 0x68
+    tss32

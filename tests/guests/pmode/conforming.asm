@@ -11,7 +11,7 @@
 ; expect: mem32[0x5404]=0x33 mem32[0x5408]=0x6fff8 mem32[0x540c]=0x70000
 ; expect: mem32[0x5410]=0x200 mem32[0x5414]=0 mem32[0x5418]=0x1234 mem32[0x541c]=0x8fffe
 ; expect: mem32[0x5420]=0x90000
-%include "x86.inc"
+%include "pmode.inc"
 bits 16
 org LOAD_ADDR
 
@@ -19,6 +19,7 @@ LOG equ 0x5000
 log_ptr equ 0x5400
 resume equ 0x5430
 
+; gp_test instruction: like fault_test (pmode.inc), without the instruction's address.
 %macro gp_test 1+
     mov dword [resume], %%next
     %1
@@ -26,21 +27,9 @@ resume equ 0x5430
 %endmacro
 
 start:
-    real_mode_start
-    lgdt [gdtr]
-    lidt [idtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:pm32
+    enter_pm32 idt
 
-bits 32
-pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x90000
+    pm32_start
     mov ax, 0x28
     ltr ax
     mov dword [log_ptr], LOG
@@ -56,12 +45,7 @@ back32:
     int 0x82                            ; trap gate: IF stays set
     int 0x83                            ; interrupt gate: IF cleared
     cli
-    push dword 0x23                     ; to ring 3
-    push dword 0x70000
-    push dword 0x2
-    push dword 0x1b
-    push dword user
-    iretd
+    iret_to_ring3 user
 
 bits 16
 code16:
@@ -106,73 +90,30 @@ intr_entry:
     iretd
 
 general_protection:                     ; error, EIP, CS, ...
-    push eax
-    push ebx
-    mov ebx, [log_ptr]
-    mov eax, [esp + 8]
-    mov [ebx], eax
-    mov eax, [esp + 16]
-    and eax, 3
-    mov [ebx + 4], eax
-    add dword [log_ptr], 16
-    mov eax, [resume]
-    mov [esp + 12], eax
-    pop ebx
-    pop eax
-    add esp, 4
-    iretd
+    log_record_begin 4
+    log_error_code 0
+    log_saved_rpl 4
+    log_record_end
 
 done:
     cli
     hlt
 
-%assign v 0
-%rep 32
-fault %+ v:
-    mov byte [0x5500], v | 0x80
-    cli
-    hlt
-%assign v v + 1
-%endrep
+    fault_stubs 0x5500
 
-    align 8
-gdt:
-    dq 0
-    desc 0, 0xfffff, 0x9a, 0xc0         ; 0x08 ring 0 code
-    desc 0, 0xfffff, 0x92, 0xc0         ; 0x10 ring 0 data
-    desc 0, 0xfffff, 0xfa, 0xc0         ; 0x18 ring 3 code
-    desc 0, 0xfffff, 0xf2, 0xc0         ; 0x20 ring 3 data
-    desc ABS(tss), 0x67, 0x89, 0x00     ; 0x28 TSS
+    gdt_start
+    gdt_ring3_tss
     desc 0, 0xfffff, 0x9e, 0xc0         ; 0x30 conforming code, DPL 0
     desc 0, 0xfffff, 0xfe, 0xc0         ; 0x38 conforming code, DPL 3
     desc 0, 0xffff, 0x9a, 0x00          ; 0x40 16-bit code, DPL 0
-gdt_end:
-gdtr:
-    dw gdt_end - gdt - 1
-    dd gdt
+    table_end gdt
 
-    align 8
-idt:
-%assign v 0
-%rep 32
-%if v == 13
-    gate 0x08, ABS(general_protection), 0x8e
-%else
-    gate 0x08, ABS(fault %+ v), 0x8e
-%endif
-%assign v v + 1
-%endrep
+    exception_idt 13, general_protection
     times 0x80 - 32 dq 0
     gate 0x08, ABS(done), 0xee
     dq 0
     gate 0x08, ABS(trap_entry), 0x8f    ; 0x82: trap gate
     gate 0x08, ABS(intr_entry), 0x8e    ; 0x83: interrupt gate
-idt_end:
-idtr:
-    dw idt_end - idt - 1
-    dd idt
+    table_end idt
 
-tss:
-    dd 0, 0x80000, 0x10
-    times 0x66 - ($ - tss) db 0
-    dw 0x68
+    tss32

@@ -29,40 +29,19 @@
 ; expect: mem32[0x5130]=13 mem32[0x5134]=0x08 mem32[0x5138]=0
 ; expect: mem32[0x5140]=13 mem32[0x5144]=0 mem32[0x5148]=0
 ; expect: mem32[0x5150]=0 ds=0x10 es=0x28 fs=0x30 gs=0 mem32[0x5404]=0x22
-%include "x86.inc"
+%include "pmode.inc"
 bits 16
 org LOAD_ADDR
 
 LOG equ 0x5000
 log_ptr equ 0x5400
 expect_eip equ 0x5408
-resume equ 0x540c
-
-; fault_test <instruction>: logs the exception the instruction raises, then goes on after it.
-%macro fault_test 1+
-    mov dword [expect_eip], %%insn
-    mov dword [resume], %%next
-%%insn:
-    %1
-%%next:
-%endmacro
+resume equ 0x540c                      ; fault_test <instruction>: log its exception, go on after it
 
 start:
-    real_mode_start
-    lgdt [gdtr]
-    lidt [idtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:pm32
+    enter_pm32 idt
 
-bits 32
-pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x90000
+    pm32_start
     mov dword [log_ptr], LOG
 
     mov ax, 0x48                        ; beyond the GDT limit
@@ -118,7 +97,7 @@ pm32:
 ; Exception stubs: push a fake error code where the CPU pushes none, then the vector.
 %assign v 0
 %rep 32
-stub %+ v:
+fault %+ v:
 %if v == 8 || (v >= 10 && v <= 14) || v == 17
     push dword v
 %else
@@ -130,55 +109,28 @@ stub %+ v:
 %endrep
 
 log_event:              ; [esp] vector, [esp+4] error, [esp+8] EIP, CS, EFLAGS
-    push eax
-    push ebx
-    mov ebx, [log_ptr]
-    mov eax, [esp + 8]
+    log_record_begin 8
+    mov eax, [esp + 8]                  ; the vector
     mov [ebx], eax
-    mov eax, [esp + 12]
-    mov [ebx + 4], eax
-    mov eax, [esp + 16]
-    sub eax, [expect_eip]
-    mov [ebx + 8], eax
+    log_error_code 4
+    log_saved_eip 8
     mov dword [ebx + 12], 0xaa
-    add dword [log_ptr], 16
-    mov eax, [resume]
-    mov [esp + 16], eax
-    pop ebx
-    pop eax
-    add esp, 8
-    iretd
+    log_record_end
 
 bounds:
     dd 0, 50
 
-    align 8
-gdt:
-    dq 0
-    desc 0, 0xfffff, 0x9a, 0xc0         ; 0x08 code
-    desc 0, 0xfffff, 0x92, 0xc0         ; 0x10 data
+    gdt_start
     dq 0                                ; 0x18
     desc 0, 0xfffff, 0x12, 0xc0         ; 0x20 data, not present
     desc 0, 0xfffff, 0x90, 0xc0         ; 0x28 data, read-only
     desc 0, 0xfff, 0x92, 0x40           ; 0x30 data, limit 0xFFF
     desc 0, 0x9ffff, 0x92, 0x40         ; 0x38 data, limit 0x9FFFF
     desc 0, 0xfffff, 0x98, 0xc0         ; 0x40 code, execute-only
-gdt_end:
-gdtr:
-    dw gdt_end - gdt - 1
-    dd gdt
+    table_end gdt
 
-    align 8
-idt:
-%assign v 0
-%rep 32
-    gate 0x08, ABS(stub %+ v), 0x8e
-%assign v v + 1
-%endrep
+    exception_idt
     times 0x21 - 32 dq 0
-    gate 0x08, ABS(stub0), 0x0e         ; 0x21: not present
+    gate 0x08, ABS(fault0), 0x0e        ; 0x21: not present
     times 0x40 - 0x22 dq 0
-idt_end:
-idtr:
-    dw idt_end - idt - 1
-    dd idt
+    table_end idt

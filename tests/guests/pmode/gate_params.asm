@@ -12,36 +12,19 @@
 ; expect: mem32[0x5010]=0x6fff8 mem32[0x5014]=0x23 mem32[0x5018]=0x70000 mem32[0x501c]=0x2222
 ; expect: mem32[0x5020]=0x7fff6 mem32[0x5024]=0x3333 mem32[0x5028]=0x1b mem32[0x502c]=0x10000
 ; expect: mem32[0x5030]=0x8fffa mem32[0x5034]=0x08 mem32[0x5038]=0x90000
-%include "x86.inc"
+%include "pmode.inc"
 bits 16
 org LOAD_ADDR
 
 start:
-    real_mode_start
-    lgdt [gdtr]
-    lidt [idtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:pm32
+    enter_pm32 idt
 
-bits 32
-pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x90000
+    pm32_start
     mov ax, 0x28
     ltr ax
     int 0x40                            ; 16-bit interrupt gate
     mov [0x5038], esp
-    push dword 0x23
-    push dword 0x70000
-    push dword 0x2
-    push dword 0x1b
-    push dword user
-    iretd
+    iret_to_ring3 user
 
 user:
     mov ax, 0x23
@@ -91,48 +74,20 @@ done:
     cli
     hlt
 
-%assign v 0
-%rep 32
-fault %+ v:
-    mov byte [0x5500], v | 0x80
-    cli
-    hlt
-%assign v v + 1
-%endrep
+    fault_stubs 0x5500
 
-    align 8
-gdt:
-    dq 0
-    desc 0, 0xfffff, 0x9a, 0xc0         ; 0x08 ring 0 code
-    desc 0, 0xfffff, 0x92, 0xc0         ; 0x10 ring 0 data
-    desc 0, 0xfffff, 0xfa, 0xc0         ; 0x18 ring 3 code
-    desc 0, 0xfffff, 0xf2, 0xc0         ; 0x20 ring 3 data
-    desc ABS(tss), 0x67, 0x89, 0x00     ; 0x28 TSS
+    gdt_start
+    gdt_ring3_tss
     gate 0x08, ABS(gate32_entry), 0xec, 2 ; 0x30 32-bit call gate, 2 parameters
     gate 0x40, ABS(gate16_entry), 0xe4, 1 ; 0x38 16-bit call gate, 1 parameter
     desc 0, 0xffff, 0x9a, 0x00          ; 0x40 16-bit ring 0 code
-gdt_end:
-gdtr:
-    dw gdt_end - gdt - 1
-    dd gdt
+    table_end gdt
 
-    align 8
-idt:
-%assign v 0
-%rep 32
-    gate 0x08, ABS(fault %+ v), 0x8e
-%assign v v + 1
-%endrep
+    exception_idt
     times 0x40 - 32 dq 0
     gate 0x40, ABS(int40_16), 0x86      ; 0x40: 16-bit interrupt gate, DPL 0
     times 0x80 - 0x41 dq 0
     gate 0x08, ABS(done), 0xee
-idt_end:
-idtr:
-    dw idt_end - idt - 1
-    dd idt
+    table_end idt
 
-tss:
-    dd 0, 0x80000, 0x10
-    times 0x66 - ($ - tss) db 0
-    dw 0x68
+    tss32

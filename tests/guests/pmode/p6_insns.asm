@@ -13,27 +13,14 @@
 ; expect: mem32[0x5058]=0x8ffec mem32[0x505c]=0x90000 mem32[0x5060]=0x11 mem32[0x5064]=0x37
 ; expect: mem16[0x5068]=0x037f mem16[0x506a]=0 mem32[0x506c]=0xd7 mem32[0x5070]=0x90000
 ; expect: mem32[0x5074]=0xaabbccdd mem32[0x5078]=0x2e mem8[0x5500]=0
-%include "x86.inc"
+%include "pmode.inc"
 bits 16
 org LOAD_ADDR
 
 start:
-    real_mode_start
-    lgdt [gdtr]
-    lidt [idtr]
-    mov eax, cr0
-    or al, 1
-    and al, ~4                          ; EM clear: the x87 is there
-    mov cr0, eax
-    jmp 0x08:pm32
+    enter_pm32 idt, and al, ~4          ; EM clear: the x87 is there
 
-bits 32
-pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x90000
+    pm32_start
     ; CPUID leaf 1: TSC, CX8, CMOV
     mov eax, 1
     cpuid
@@ -192,33 +179,10 @@ pm32:
 table:
     db 0x00, 0x11, 0x22, 0x37
 
-%assign v 0
-%rep 32
-fault %+ v:
-    mov byte [0x5500], v | 0x80
-    cli
-    hlt
-%assign v v + 1
-%endrep
+    fault_stubs 0x5500
 
-    align 8
-gdt:
-    dq 0
-    desc 0, 0xfffff, 0x9a, 0xc0
-    desc 0, 0xfffff, 0x92, 0xc0
-gdt_end:
-gdtr:
-    dw gdt_end - gdt - 1
-    dd gdt
+    gdt_start
+    table_end gdt
 
-    align 8
-idt:
-%assign v 0
-%rep 32
-    gate 0x08, ABS(fault %+ v), 0x8e
-%assign v v + 1
-%endrep
-idt_end:
-idtr:
-    dw idt_end - idt - 1
-    dd idt
+    exception_idt
+    table_end idt

@@ -10,35 +10,17 @@
 ; expect: mem32[0x5020]=0x7ffec mem32[0x5024]=0x246 mem32[0x5028]=0x46 mem32[0x502c]=0x23
 ; expect: mem32[0x5030]=0x70000 mem32[0x5034]=0xc0de0002 mem32[0x5038]=0x7ffec
 ; expect: mem8[0x5040]=0 mem8[0x7e2d]=0x8b
-%include "x86.inc"
+%include "pmode.inc"
 bits 16
 org LOAD_ADDR
 
 start:
-    real_mode_start
-    lgdt [gdtr]
-    lidt [idtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:pm32
+    enter_pm32 idt
 
-bits 32
-pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x90000
+    pm32_start
     mov ax, 0x28
     ltr ax
-    ; To ring 3: IRETD pops EIP, CS, EFLAGS, ESP, SS.
-    push dword 0x23
-    push dword 0x70000
-    push dword 0x202                    ; IF=1: the runner has no interrupt source
-    push dword 0x1b
-    push dword user
-    iretd
+    iret_to_ring3 user, 0x202           ; IF=1: the runner has no interrupt source
 
 user:                                   ; CPL 3
     mov ax, 0x23
@@ -85,47 +67,18 @@ int81:
     cli
     hlt
 
-%assign v 0
-%rep 32
-fault %+ v:
-    mov byte [0x5040], v | 0x80
-    cli
-    hlt
-%assign v v + 1
-%endrep
+    fault_stubs 0x5040
 
     times 0x200 - ($ - $$) db 0
-gdt:                                    ; 0x7E00 (past the code: checked by the times above)
-    dq 0
-    desc 0, 0xfffff, 0x9a, 0xc0         ; 0x08 ring 0 code
-    desc 0, 0xfffff, 0x92, 0xc0         ; 0x10 ring 0 data
-    desc 0, 0xfffff, 0xfa, 0xc0         ; 0x18 ring 3 code (selector 0x1B)
-    desc 0, 0xfffff, 0xf2, 0xc0         ; 0x20 ring 3 data (selector 0x23)
-    desc ABS(tss), 0x67, 0x89, 0x00     ; 0x28 32-bit TSS, available
+    gdt_start                           ; 0x7E00 (past the code: checked by the times above)
+    gdt_ring3_tss
     gate 0x08, ABS(call_gate_entry), 0xec ; 0x30 call gate, DPL 3 (selector 0x33)
-gdt_end:
-gdtr:
-    dw gdt_end - gdt - 1
-    dd gdt
+    table_end gdt
 
-    align 8
-idt:
-%assign v 0
-%rep 32
-    gate 0x08, ABS(fault %+ v), 0x8e
-%assign v v + 1
-%endrep
+    exception_idt
     times (0x80 - 32) dq 0
     gate 0x08, ABS(int80), 0xee         ; DPL 3: INT n allowed from ring 3
     gate 0x08, ABS(int81), 0xee
-idt_end:
-idtr:
-    dw idt_end - idt - 1
-    dd idt
+    table_end idt
 
-tss:
-    dd 0                                ; back link
-    dd 0x80000                          ; ESP0
-    dd 0x10                             ; SS0
-    times 0x66 - ($ - tss) db 0
-    dw 0x68                             ; I/O map base: no bitmap
+    tss32                               ; no I/O bitmap

@@ -8,25 +8,14 @@
 ; expect: mem32[0x100000]=0xcafebabe mem32[0x20010]=0x11223344 mem32[0x5000]=0x11223344
 ; expect: mem32[0x5004]=0x90000 mem32[0x5008]=0x8fffc ebx=0x55aa55aa ecx&0x80000001=1
 ; expect: mem8[0x7d0d]=0x9b mem8[0x7d15]=0x93 mem8[0x7d1d]=0x93 mem8[0x7d25]=0x92
-%include "x86.inc"
+%include "pmode.inc"
 bits 16
 org LOAD_ADDR
 
 start:
-    real_mode_start
-    lgdt [gdtr]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:pm32
+    enter_pm32
 
-bits 32
-pm32:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x90000
+    pm32_start
     mov ax, 0x18
     mov fs, ax
     xor ax, ax
@@ -48,13 +37,7 @@ probe_stack:
     ret
 
     times 0x100 - ($ - $$) db 0
-gdt:                                    ; 0x7D00
-    dq 0
-    desc 0, 0xfffff, 0x9a, 0xc0         ; 0x08 code, flat, 32-bit
-    desc 0, 0xfffff, 0x92, 0xc0         ; 0x10 data, flat
+    gdt_start                           ; 0x7D00
     desc 0x20000, 0xffff, 0x92, 0x40    ; 0x18 data, base 0x20000, 64 KiB
     desc 0, 0xffff, 0x92, 0x00          ; 0x20 data, never loaded: stays not accessed
-gdt_end:
-gdtr:
-    dw gdt_end - gdt - 1
-    dd gdt
+    table_end gdt

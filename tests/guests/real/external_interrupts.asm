@@ -18,10 +18,8 @@ steps equ 0x5020
 
 start:
     real_mode_start
-    mov word [0x20 * 4], irq_handler
-    mov word [0x20 * 4 + 2], 0
-    mov word [1 * 4], db_handler
-    mov word [1 * 4 + 2], 0
+    set_ivt 0x20, irq_handler
+    set_ivt 1, db_handler
     ; held while IF = 0
     mov al, 0x20
     out 0xf5, al
@@ -62,32 +60,26 @@ start:
     mov [0x5024], eax                   ; BS (bit 14)
     hlt
 
-irq_handler:
+; record_return_ip counter, table: the body of a handler that stores the return IP at table +
+; 2 * [counter], counts, and returns.
+%macro record_return_ip 2
     push bx
-    mov bx, [count]
+    mov bx, [%1]
     shl bx, 1
     push bp
     mov bp, sp
     push ax
     mov ax, [bp + 4]
-    mov [0x5010 + bx], ax               ; return IP
+    mov [%2 + bx], ax                   ; return IP
     pop ax
     pop bp
-    inc word [count]
+    inc word [%1]
     pop bx
     iret
+%endmacro
+
+irq_handler:
+    record_return_ip count, 0x5010
 
 db_handler:
-    push bx
-    mov bx, [steps]
-    shl bx, 1
-    push bp
-    mov bp, sp
-    push ax
-    mov ax, [bp + 4]
-    mov [0x5030 + bx], ax               ; return IP
-    pop ax
-    pop bp
-    inc word [steps]
-    pop bx
-    iret
+    record_return_ip steps, 0x5030

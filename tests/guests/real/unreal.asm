@@ -13,8 +13,7 @@ org LOAD_ADDR
 
 start:
     real_mode_start
-    mov word [13 * 4], gp_handler
-    mov word [13 * 4 + 2], 0
+    set_ivt 13, gp_handler
     mov esi, 0x200000
     mov eax, [esi]                      ; offset beyond the 64 KiB limit: interrupt 13
 after_gp:
@@ -52,7 +51,4 @@ gp_handler:
 gdt:
     dq 0
     desc 0, 0xfffff, 0x92, 0x80         ; 0x08 data, 4 GiB (G=1)
-gdt_end:
-gdtr:
-    dw gdt_end - gdt - 1
-    dd gdt
+    table_end gdt
