@@ -37,9 +37,7 @@ struct Flat : CpuFixture {
 // Real mode with IVT entry `vector` pointing at a HLT at 0000:3000.
 struct RealWithHandler : CpuFixture {
     explicit RealWithHandler(uint8_t vector) {
-        poke_as<uint16_t>(vector * 4, 0x3000);
-        poke_as<uint16_t>(vector * 4 + 2, 0);
-        poke(0x3000, {0xf4});
+        ivt_hlt(vector, 0x3000);
     }
     uint16_t pushed_ip() { return peek<uint16_t>(0x8000 - 6); }
 };

@@ -31,10 +31,7 @@ TEST_CASE("sub with memory destination and 32-bit operand size in real mode") {
 
 TEST_CASE("word access at offset 0xffff raises #GP in real mode") {
     CpuFixture f;
-    // IVT entry 13 -> 0000:3000 where a HLT waits.
-    f.poke_as<uint16_t>(13 * 4, 0x3000);
-    f.poke_as<uint16_t>(13 * 4 + 2, 0);
-    f.poke(0x3000, {0xf4});
+    f.ivt_hlt(13, 0x3000);
     f.code({0x8b, 0x07, 0xf4}); // mov ax, [bx] ; hlt
     f.s().gpr[EBX] = 0xffff;
     f.run();
@@ -63,8 +60,7 @@ TEST_CASE("self-modifying code is seen on the next execution") {
 TEST_CASE("a fault handler that faults again still lets the run loop reach its limit") {
     CpuFixture f;
     // IVT[13] -> 0000:3000, whose first instruction faults again (word read at DS:0xffff).
-    f.poke_as<uint16_t>(13 * 4, 0x3000);
-    f.poke_as<uint16_t>(13 * 4 + 2, 0);
+    f.ivt(13, 0x3000);
     f.poke(0x3000, {0x8b, 0x06, 0xff, 0xff}); // mov ax, [0xffff]
     f.code({0x8b, 0x06, 0xff, 0xff});
     f.s().gpr[ESP] = 0xf000;

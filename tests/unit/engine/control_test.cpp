@@ -1,7 +1,7 @@
-// Near control flow, stack, software interrupts and IF (semantics/control.inc).
+// Near control flow, stack, software interrupts and IF (semantics/control.inc). Checks in modes
+// whose fault delivery belongs to another family (protected mode, V86) run one semantic alone with
+// f.exec(), which returns the fault instead of delivering it.
 #include "tests/unit/engine/cpu_fixture.h"
-
-#include "engine/cpu/decode.h"
 
 #include <doctest/doctest.h>
 
@@ -9,31 +9,6 @@ using namespace rr86;
 using rr86::test::CpuFixture;
 
 namespace {
-
-// Real-mode IVT entry `vector` -> 0000:addr, with a HLT there, so the final EIP (addr + 1) tells
-// which vector was delivered.
-void handler(CpuFixture& f, uint8_t vector, uint16_t addr) {
-    f.poke_as<uint16_t>(vector * 4, addr);
-    f.poke_as<uint16_t>(vector * 4 + 2, 0);
-    f.poke(addr, {0xf4});
-}
-
-// Decodes `bytes` in `mode` and runs the semantic once at the current EIP, without the run loop
-// and without delivering a fault: the recorded fault is returned. For checks in modes whose
-// delivery path belongs to another family (protected mode, V86).
-PendingFault exec(CpuFixture& f, std::vector<uint8_t> bytes, CodeMode mode) {
-    Decoder d;
-    Insn in;
-    REQUIRE(d.decode(bytes.data(), bytes.size(), mode, in) == DecodeStatus::Ok);
-    f.cpu.fault = {};
-    uint32_t start = f.s().eip;
-    f.s().eip = start + in.len;
-    in.fn(f.cpu, in);
-    PendingFault p = f.cpu.fault;
-    if (p.active) f.s().eip = start;
-    f.cpu.fault = {};
-    return p;
-}
 
 void v86(CpuFixture& f, unsigned iopl) {
     f.flat32();
@@ -80,7 +55,7 @@ TEST_CASE("jcc near (0f 8x) and jmp rel32 in 32-bit code") {
 
 TEST_CASE("near jump beyond the CS limit raises #GP on the jump itself") {
     CpuFixture f;
-    handler(f, 13, 0x3000);
+    f.ivt_hlt(13, 0x3000);
     f.code({0x66, 0xe9, 0x00, 0x00, 0x01, 0x00, 0xf4}); // jmp dword 0x11006
     f.run();
     CHECK(f.s().eip == 0x3001);
@@ -181,7 +156,7 @@ TEST_CASE("call rel32 in 32-bit code pushes EIP") {
 
 TEST_CASE("ret to beyond the CS limit raises #GP and leaves SP") {
     CpuFixture f;
-    handler(f, 13, 0x3000);
+    f.ivt_hlt(13, 0x3000);
     f.poke_as<uint32_t>(0x7ffc, 0x00010000);
     f.s().gpr[ESP] = 0x7ffc;
     f.code({0x66, 0xc3}); // ret (32-bit operand size)
@@ -271,7 +246,7 @@ TEST_CASE("pop esp loads the popped value; pop reg 16-bit keeps the upper half")
 
 TEST_CASE("pop to a faulting memory operand leaves SP unchanged") {
     CpuFixture f;
-    handler(f, 13, 0x3000);
+    f.ivt_hlt(13, 0x3000);
     f.code({0x8f, 0x06, 0xff, 0xff}); // pop word [0xffff]
     f.s().gpr[ESP] = 0x7000;
     f.run();
@@ -341,7 +316,7 @@ TEST_CASE("popf at CPL 3: IOPL never changes, IF only when CPL <= IOPL") {
     ring3(f, 0);
     f.s().eflags |= fl::IF;
     f.poke_as<uint32_t>(0x8000, fl::IOPL | fl::CF); // IF = 0, IOPL = 3 in the image
-    CHECK(!exec(f, {0x9d}, CodeMode::Prot32).active);
+    CHECK(!f.exec({0x9d}, CodeMode::Prot32).active);
     CHECK((f.s().eflags & fl::IF) != 0);
     CHECK((f.s().eflags & fl::IOPL) == 0);
     CHECK((f.s().eflags & fl::CF) != 0);
@@ -351,7 +326,7 @@ TEST_CASE("popf at CPL 3: IOPL never changes, IF only when CPL <= IOPL") {
     ring3(g, 3);
     g.s().eflags |= fl::IF;
     g.poke_as<uint32_t>(0x8000, fl::ZF);
-    CHECK(!exec(g, {0x9d}, CodeMode::Prot32).active);
+    CHECK(!g.exec({0x9d}, CodeMode::Prot32).active);
     CHECK((g.s().eflags & fl::IF) == 0);
     CHECK((g.s().eflags & fl::IOPL) == fl::IOPL);
     CHECK((g.s().eflags & fl::ZF) != 0);
@@ -361,7 +336,7 @@ TEST_CASE("popfd at CPL 0 in protected mode changes IOPL and never sets VM") {
     CpuFixture f;
     f.flat32();
     f.poke_as<uint32_t>(0x8000, fl::IOPL | fl::VM | fl::VIF | fl::VIP | fl::RF | fl::IF);
-    CHECK(!exec(f, {0x9d}, CodeMode::Prot32).active);
+    CHECK(!f.exec({0x9d}, CodeMode::Prot32).active);
     CHECK((f.s().eflags & fl::IOPL) == fl::IOPL);
     CHECK((f.s().eflags & (fl::VM | fl::VIF | fl::VIP | fl::RF)) == 0);
     CHECK(f.s().gpr[ESP] == 0x8004);
@@ -372,7 +347,7 @@ TEST_CASE("v86 mode: pushf, popf, cli, sti, int n raise #GP(0) with IOPL < 3") {
              {0x9c}, {0x9d}, {0x66, 0x9c}, {0xfa}, {0xfb}, {0xcd, 0x21}}) {
         CpuFixture f;
         v86(f, 0);
-        PendingFault p = exec(f, insn, CodeMode::V86);
+        PendingFault p = f.exec(insn, CodeMode::V86);
         CHECK(p.active);
         CHECK(p.vector == vec::GP);
         CHECK(p.error == 0);
@@ -385,7 +360,7 @@ TEST_CASE("v86 mode with IOPL 3: popf changes IF but not IOPL") {
     v86(f, 3);
     f.s().eflags |= fl::IF;
     f.poke_as<uint16_t>(0x8000, 0); // IOPL 0, IF 0
-    CHECK(!exec(f, {0x9d}, CodeMode::V86).active);
+    CHECK(!f.exec({0x9d}, CodeMode::V86).active);
     CHECK((f.s().eflags & fl::IF) == 0);
     CHECK((f.s().eflags & fl::IOPL) == fl::IOPL);
     CHECK((f.s().eflags & fl::VM) != 0);
@@ -444,7 +419,7 @@ TEST_CASE("enter whose new stack top is outside SS raises #SS and changes nothin
     f.s().gpr[EBP] = 0x1111;
     // Expand-up SS: an allocation below 0 wraps to the top, past the limit.
     f.s().gpr[ESP] = 0x10;
-    PendingFault p = exec(f, {0xc8, 0x20, 0x00, 0x00}, CodeMode::Prot32);
+    PendingFault p = f.exec({0xc8, 0x20, 0x00, 0x00}, CodeMode::Prot32);
     CHECK(p.active);
     CHECK(p.vector == vec::SS);
     CHECK(f.s().gpr[ESP] == 0x10);
@@ -475,7 +450,7 @@ TEST_CASE("xlat with DS and with a segment override") {
 
 TEST_CASE("bound: in range continues, out of range raises #BR on the instruction") {
     CpuFixture f;
-    handler(f, 5, 0x3000);
+    f.ivt_hlt(5, 0x3000);
     f.poke_as<int16_t>(0x2000, -5);
     f.poke_as<int16_t>(0x2002, 10);
     f.s().gpr[EBX] = 0x2000;
@@ -487,7 +462,7 @@ TEST_CASE("bound: in range continues, out of range raises #BR on the instruction
 
     for (int16_t bad : {int16_t(11), int16_t(-6)}) {
         CpuFixture g;
-        handler(g, 5, 0x3000);
+        g.ivt_hlt(5, 0x3000);
         g.poke_as<int16_t>(0x2000, -5);
         g.poke_as<int16_t>(0x2002, 10);
         g.s().gpr[EBX] = 0x2000;
@@ -507,14 +482,14 @@ TEST_CASE("bound with 32-bit operands and the register form is #UD") {
     f.poke_as<int32_t>(0x2004, 100000);
     f.s().gpr[EBX] = 0x2000;
     f.s().gpr[ECX] = uint32_t(-100000);
-    CHECK(!exec(f, {0x62, 0x0b}, CodeMode::Prot32).active);
+    CHECK(!f.exec({0x62, 0x0b}, CodeMode::Prot32).active);
     f.s().gpr[ECX] = 100001;
-    PendingFault p = exec(f, {0x62, 0x0b}, CodeMode::Prot32);
+    PendingFault p = f.exec({0x62, 0x0b}, CodeMode::Prot32);
     CHECK(p.active);
     CHECK(p.vector == vec::BR);
 
     CpuFixture g;
-    handler(g, 6, 0x3000);
+    g.ivt_hlt(6, 0x3000);
     g.code({0x62, 0xc0, 0xf4});
     g.run();
     CHECK(g.s().eip == 0x3001);
@@ -524,7 +499,7 @@ TEST_CASE("bound with 32-bit operands and the register form is #UD") {
 
 TEST_CASE("int n pushes FLAGS, CS and the next IP and clears IF") {
     CpuFixture f;
-    handler(f, 0x21, 0x3000);
+    f.ivt_hlt(0x21, 0x3000);
     f.s().eflags |= fl::IF | fl::CF;
     f.code({0xcd, 0x21, 0xf4});
     f.run();
@@ -542,7 +517,7 @@ TEST_CASE("int3, into and int1 vectors and return addresses") {
     };
     for (Case k : {Case{0xcc, 3, false}, Case{0xce, 4, true}, Case{0xf1, 1, false}}) {
         CpuFixture f;
-        handler(f, k.vector, 0x3000);
+        f.ivt_hlt(k.vector, 0x3000);
         if (k.of) f.s().eflags |= fl::OF;
         f.code({k.op, 0xf4});
         f.run();
@@ -550,7 +525,7 @@ TEST_CASE("int3, into and int1 vectors and return addresses") {
         CHECK(f.peek<uint16_t>(0x7ffa) == 0x1001);
     }
     CpuFixture g; // INTO with OF = 0 does nothing
-    handler(g, 4, 0x3000);
+    g.ivt_hlt(4, 0x3000);
     g.code({0xce, 0xf4});
     g.run();
     CHECK(g.s().eip == 0x1002);
@@ -560,20 +535,20 @@ TEST_CASE("int3, into and int1 vectors and return addresses") {
 
 TEST_CASE("sti sets the interrupt shadow only when IF was clear") {
     CpuFixture f;
-    CHECK(!exec(f, {0xfb}, CodeMode::Real16).active);
+    CHECK(!f.exec({0xfb}, CodeMode::Real16).active);
     CHECK((f.s().eflags & fl::IF) != 0);
     CHECK(f.s().intr_shadow == 1);
     CHECK(f.cpu.end_block);
     f.s().intr_shadow = 0;
-    CHECK(!exec(f, {0xfb}, CodeMode::Real16).active);
+    CHECK(!f.exec({0xfb}, CodeMode::Real16).active);
     CHECK(f.s().intr_shadow == 0);
-    CHECK(!exec(f, {0xfa}, CodeMode::Real16).active);
+    CHECK(!f.exec({0xfa}, CodeMode::Real16).active);
     CHECK((f.s().eflags & fl::IF) == 0);
 }
 
 TEST_CASE("a pending interrupt is taken one instruction after sti") {
     CpuFixture f;
-    handler(f, 0x20, 0x3000);
+    f.ivt_hlt(0x20, 0x3000);
     f.cpu.intr = true;
     f.cpu.intr_ack = [](void*) { return 0x20; };
     f.code({0xfb, 0x40, 0x40, 0xf4}); // sti ; inc ax ; inc ax ; hlt
@@ -587,23 +562,23 @@ TEST_CASE("cli/sti at CPL > IOPL raise #GP(0); allowed when CPL <= IOPL") {
     CpuFixture f;
     ring3(f, 0);
     for (uint8_t op : {uint8_t(0xfa), uint8_t(0xfb)}) {
-        PendingFault p = exec(f, {op}, CodeMode::Prot32);
+        PendingFault p = f.exec({op}, CodeMode::Prot32);
         CHECK(p.active);
         CHECK(p.vector == vec::GP);
         CHECK(p.error == 0);
     }
     CpuFixture g;
     ring3(g, 3);
-    CHECK(!exec(g, {0xfb}, CodeMode::Prot32).active);
+    CHECK(!g.exec({0xfb}, CodeMode::Prot32).active);
     CHECK((g.s().eflags & fl::IF) != 0);
-    CHECK(!exec(g, {0xfa}, CodeMode::Prot32).active);
+    CHECK(!g.exec({0xfa}, CodeMode::Prot32).active);
     CHECK((g.s().eflags & fl::IF) == 0);
 }
 
 TEST_CASE("hlt at CPL 3 raises #GP(0)") {
     CpuFixture f;
     ring3(f, 3);
-    PendingFault p = exec(f, {0xf4}, CodeMode::Prot32);
+    PendingFault p = f.exec({0xf4}, CodeMode::Prot32);
     CHECK(p.active);
     CHECK(p.vector == vec::GP);
     CHECK(f.s().halted == 0);

@@ -11,10 +11,13 @@
 #pragma once
 
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/decode.h"
 #include "engine/cpu/flags.h"
 #include "engine/cpu/interp.h"
 #include "engine/memory/io_ports.h"
 #include "engine/memory/phys_map.h"
+
+#include <doctest/doctest.h>
 
 #include <cstring>
 #include <initializer_list>
@@ -68,6 +71,46 @@ struct CpuFixture {
         T v{};
         mem.read_ram(addr, &v, sizeof v);
         return v;
+    }
+
+    // Real-mode IVT entry `vector` -> 0000:addr.
+    void ivt(uint8_t vector, uint16_t addr) {
+        poke_as<uint16_t>(vector * 4, addr);
+        poke_as<uint16_t>(vector * 4 + 2, 0);
+    }
+    // The same with a HLT at addr, so the final EIP (addr + 1) tells which vector was delivered.
+    void ivt_hlt(uint8_t vector, uint16_t addr) {
+        ivt(vector, addr);
+        poke(addr, {0xf4});
+    }
+
+    // Runs one instruction's semantic alone, as the interpreter does: decodes `bytes` in `mode`,
+    // moves EIP past the instruction, runs it, and puts EIP back on it after a fault, which is
+    // returned rather than delivered. The bytes are not written to memory. The decode must be
+    // complete; unless `allow_invalid`, it must also be valid (an invalid or over-long encoding
+    // runs the semantic that raises #UD or #GP).
+    PendingFault exec(const std::vector<uint8_t>& bytes, CodeMode mode, bool allow_invalid = false) {
+        Decoder dec;
+        Insn in;
+        DecodeStatus st = dec.decode(bytes.data(), bytes.size(), mode, in);
+        if (allow_invalid)
+            REQUIRE(st != DecodeStatus::NeedMoreBytes);
+        else
+            REQUIRE(st == DecodeStatus::Ok);
+        uint32_t start = cpu.s.eip;
+        cpu.s.eip = start + in.len;
+        cpu.fault = {};
+        cpu.end_block = false;
+        in.fn(cpu, in);
+        PendingFault pf = cpu.fault;
+        cpu.fault = {};
+        if (pf.active) cpu.s.eip = start;
+        return pf;
+    }
+    // exec() in the CPU's current mode, with the bytes also placed at CS:EIP.
+    PendingFault exec_here(const std::vector<uint8_t>& bytes, bool allow_invalid = false) {
+        code(bytes);
+        return exec(bytes, code_mode(cpu), allow_invalid);
     }
 
     // Runs until the CPU halts (HLT), asks for an exit, or `max` instructions have retired.

@@ -53,21 +53,8 @@ struct PagingFixture : CpuFixture {
     }
 };
 
-// Runs one instruction's semantic without delivering its fault (see system_test.cpp).
-PendingFault exec(CpuFixture& f, std::vector<uint8_t> bytes) {
-    f.code(bytes);
-    Decoder dec;
-    Insn in;
-    REQUIRE(dec.decode(bytes.data(), bytes.size(), code_mode(f.cpu), in) == DecodeStatus::Ok);
-    uint32_t start = f.s().eip;
-    f.s().eip = start + in.len;
-    f.cpu.fault = {};
-    in.fn(f.cpu, in);
-    PendingFault pf = f.cpu.fault;
-    f.cpu.fault = {};
-    if (pf.active) f.s().eip = start;
-    return pf;
-}
+// Places `bytes` at CS:EIP and runs the semantic alone without delivering its fault.
+PendingFault exec(CpuFixture& f, const std::vector<uint8_t>& bytes) { return f.exec_here(bytes); }
 
 bool page_fault(const PendingFault& pf, uint32_t error) {
     return pf.active && pf.vector == vec::PF && pf.error == error;

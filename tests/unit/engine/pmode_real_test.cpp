@@ -88,9 +88,7 @@ TEST_CASE("real mode: lds, les, mov to and from segment registers") {
 
 TEST_CASE("real mode: mov cs, ax is #UD") {
     CpuFixture f;
-    f.poke_as<uint16_t>(vec::UD * 4, 0x3000);
-    f.poke_as<uint16_t>(vec::UD * 4 + 2, 0);
-    f.poke(0x3000, {0xf4});
+    f.ivt_hlt(vec::UD, 0x3000);
     f.code({0x8e, 0xc8}); // mov cs, ax
     f.run();
     CHECK(f.s().eip == 0x3001);
@@ -120,9 +118,7 @@ TEST_CASE("unreal mode: a 4 GiB DS limit survives the return to real mode") {
     CHECK(f.s().seg[DS].base == 0);
     CHECK(f.s().seg[DS].limit == 0xffffffffu);
     // ES still has the real-mode 64 KiB limit: the same access through ES faults (#GP -> IVT).
-    f.poke_as<uint16_t>(13 * 4, 0x3000);
-    f.poke_as<uint16_t>(13 * 4 + 2, 0);
-    f.poke(0x3000, {0xf4});
+    f.ivt_hlt(13, 0x3000);
     f.s().halted = 0;
     f.code({0x67, 0x26, 0x66, 0x8b, 0x06, 0xf4}); // mov eax, es:[esi]
     uint32_t at = f.s().eip;

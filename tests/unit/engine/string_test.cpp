@@ -1,8 +1,6 @@
 // String instructions, REP and port I/O (semantics/string.inc).
 #include "tests/unit/engine/cpu_fixture.h"
 
-#include "engine/cpu/decode.h"
-
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -12,25 +10,6 @@ using namespace rr86;
 using rr86::test::CpuFixture;
 
 namespace {
-
-void handler(CpuFixture& f, uint8_t vector, uint16_t addr) {
-    f.poke_as<uint16_t>(vector * 4, addr);
-    f.poke_as<uint16_t>(vector * 4 + 2, 0);
-    f.poke(addr, {0xf4});
-}
-
-// Runs the semantic of `bytes` once at EIP without the run loop; returns the recorded fault.
-PendingFault exec(CpuFixture& f, std::vector<uint8_t> bytes, CodeMode mode) {
-    Decoder d;
-    Insn in;
-    REQUIRE(d.decode(bytes.data(), bytes.size(), mode, in) == DecodeStatus::Ok);
-    f.cpu.fault = {};
-    f.s().eip += in.len;
-    in.fn(f.cpu, in);
-    PendingFault p = f.cpu.fault;
-    f.cpu.fault = {};
-    return p;
-}
 
 void fill_pattern(CpuFixture& f, uint32_t addr, size_t n, uint8_t seed) {
     std::vector<uint8_t> v(n);
@@ -327,7 +306,7 @@ TEST_CASE("67 prefix in real mode walks ESI/EDI/ECX") {
 
 TEST_CASE("#GP at the segment limit in the middle of rep movsb keeps the completed iterations") {
     CpuFixture f;
-    handler(f, 13, 0x5000);
+    f.ivt_hlt(13, 0x5000);
     f.s().seg[DS].limit = 0x20ff;
     f.cpu.refresh_segment(DS);
     fill_pattern(f, 0x2000, 0x200, 5);
@@ -347,7 +326,7 @@ TEST_CASE("#GP at the segment limit in the middle of rep movsb keeps the complet
 
 TEST_CASE("#GP on a word straddling the limit mid-rep movsw") {
     CpuFixture f;
-    handler(f, 13, 0x5000);
+    f.ivt_hlt(13, 0x5000);
     f.s().gpr[ESI] = 0xfff1;
     f.s().gpr[EDI] = 0x3000;
     f.s().gpr[ECX] = 10;
@@ -446,7 +425,7 @@ TEST_CASE("a rep interrupted by the budget rewinds EIP onto itself") {
 
 TEST_CASE("single-step traps after each rep iteration with EIP on the instruction") {
     CpuFixture f;
-    handler(f, 1, 0x5000);
+    f.ivt_hlt(1, 0x5000);
     f.s().gpr[ESI] = 0x2000;
     f.s().gpr[EDI] = 0x3000;
     f.s().gpr[ECX] = 5;
@@ -527,7 +506,7 @@ TEST_CASE("rep insw and rep outsb move between memory and a port") {
 
 TEST_CASE("ins with a faulting destination does not read the port") {
     CpuFixture f;
-    handler(f, 13, 0x5000);
+    f.ivt_hlt(13, 0x5000);
     Dev d;
     f.io.claim(0x1f0, 8, &d);
     f.s().gpr[EDX] = 0x1f0;
@@ -552,7 +531,7 @@ TEST_CASE("port I/O at CPL > IOPL without bitmap permission raises #GP(0)") {
          std::vector<std::vector<uint8_t>>{{0xe4, 0x60}, {0xe6, 0x60}, {0xec}, {0x6c}, {0x6e}}) {
         f.s().gpr[EDX] = 0x60;
         f.s().gpr[EDI] = 0x3000;
-        PendingFault p = exec(f, insn, CodeMode::Prot32);
+        PendingFault p = f.exec(insn, CodeMode::Prot32);
         CHECK(p.active);
         CHECK(p.vector == vec::GP);
         CHECK(p.error == 0);
@@ -577,7 +556,7 @@ TEST_CASE("#PF in the middle of rep stosb: CR2, completed iterations and their i
     f.s().gpr[EDI] = 0x4ff0;
     f.s().gpr[ECX] = 0x20;
     uint64_t icount = f.s().icount;
-    PendingFault p = exec(f, {0xf3, 0xaa}, CodeMode::Prot32);
+    PendingFault p = f.exec({0xf3, 0xaa}, CodeMode::Prot32);
     CHECK(p.active);
     CHECK(p.vector == vec::PF);
     CHECK(p.error == 2); // not present, write, supervisor

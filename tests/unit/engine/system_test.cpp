@@ -16,23 +16,10 @@ using rr86::test::CpuFixture;
 
 namespace {
 
-// Decodes `bytes` at CS:EIP in the current mode and runs the semantic alone, as the interpreter
-// does (EIP past the instruction first, back on it after a fault), without delivering the fault.
-PendingFault exec(CpuFixture& f, std::vector<uint8_t> bytes) {
-    f.code(bytes);
-    Decoder dec;
-    Insn in;
-    DecodeStatus st = dec.decode(bytes.data(), bytes.size(), code_mode(f.cpu), in);
-    REQUIRE(st != DecodeStatus::NeedMoreBytes);
-    uint32_t start = f.s().eip;
-    f.s().eip = start + in.len;
-    f.cpu.fault = {};
-    f.cpu.end_block = false;
-    in.fn(f.cpu, in);
-    PendingFault pf = f.cpu.fault;
-    f.cpu.fault = {};
-    if (pf.active) f.s().eip = start;
-    return pf;
+// Places `bytes` at CS:EIP and runs the semantic alone in the current mode (CpuFixture::exec);
+// an invalid encoding runs its #UD semantic.
+PendingFault exec(CpuFixture& f, const std::vector<uint8_t>& bytes) {
+    return f.exec_here(bytes, /*allow_invalid=*/true);
 }
 
 bool no_fault(const PendingFault& pf) { return !pf.active; }
@@ -231,9 +218,7 @@ TEST_CASE("LLDT, SLDT, LTR, STR, LAR, LSL, VERR, VERW, ARPL raise #UD in real mo
 
 TEST_CASE("#UD in real mode is delivered through the IVT") {
     CpuFixture f;
-    f.poke_as<uint16_t>(6 * 4, 0x3000);
-    f.poke_as<uint16_t>(6 * 4 + 2, 0);
-    f.poke(0x3000, {0xf4});
+    f.ivt_hlt(6, 0x3000);
     f.code({0x0f, 0x00, 0xd0, 0xf4}); // lldt ax
     f.run();
     CHECK(f.s().eip == 0x3001);
