@@ -1,0 +1,45 @@
+#include "jit/bitcode_module.h"
+
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/Error.h>
+#include <llvm/Support/MemoryBuffer.h>
+
+#include <dlfcn.h>
+
+extern "C" const char rr86_semantics_bc[];
+extern "C" const char rr86_semantics_bc_end[];
+
+namespace rr86::jit {
+
+BitcodeModule::BitcodeModule(std::unique_ptr<llvm::Module> m) : module_(std::move(m)) {}
+BitcodeModule::~BitcodeModule() = default;
+
+std::unique_ptr<BitcodeModule> BitcodeModule::load(llvm::LLVMContext& ctx, std::string& error) {
+    llvm::StringRef bytes(rr86_semantics_bc, size_t(rr86_semantics_bc_end - rr86_semantics_bc));
+    auto buf = llvm::MemoryBuffer::getMemBuffer(bytes, "semantics.bc", false);
+    auto m = llvm::parseBitcodeFile(buf->getMemBufferRef(), ctx);
+    if (!m) {
+        error = "semantics bitcode: " + llvm::toString(m.takeError());
+        return nullptr;
+    }
+    return std::unique_ptr<BitcodeModule>(new BitcodeModule(std::move(*m)));
+}
+
+const llvm::Function* BitcodeModule::handler(Handler fn) {
+    auto it = by_address_.find(fn);
+    if (it != by_address_.end()) return it->second;
+    const llvm::Function* f = nullptr;
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(fn), &info) && info.dli_sname &&
+        info.dli_saddr == reinterpret_cast<void*>(fn)) {
+        f = module_->getFunction(info.dli_sname);
+        if (f && f->isDeclaration()) f = nullptr;
+    }
+    by_address_.emplace(fn, f);
+    return f;
+}
+
+} // namespace rr86::jit

@@ -1,0 +1,45 @@
+// BlockTranslator: one decoded Block -> one LLVM function `void(Cpu&)` that does, instruction by
+// instruction, exactly what Interpreter::run_block does, with each semantic function cloned from
+// the semantics bitcode and inlined (its Insn is a constant, so operand selection folds away).
+#pragma once
+
+#include "engine/cpu/insn.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class Module;
+class TargetMachine;
+} // namespace llvm
+
+namespace rr86::jit {
+
+class BitcodeModule;
+
+struct TranslateInfo {
+    unsigned inlined = 0; // instructions whose semantic came from the bitcode
+    unsigned native = 0;  // instructions calling the native handler (no IR found)
+};
+
+class BlockTranslator {
+  public:
+    // `tm` (may be null) gives the optimiser the host's costs.
+    BlockTranslator(BitcodeModule& bc, llvm::TargetMachine* tm) : bc_(bc), tm_(tm) {}
+
+    // A module whose only external definition is `name`, optimised. The caller holds the lock of
+    // the bitcode module's LLVMContext.
+    std::unique_ptr<llvm::Module> translate(const std::vector<Insn>& insns, const std::string& name,
+                                            TranslateInfo& info);
+
+  private:
+    void optimise(llvm::Module& m);
+    BitcodeModule& bc_;
+    llvm::TargetMachine* tm_;
+};
+
+// Host helper the translated code calls on a fault: what Interpreter::deliver_fault does.
+extern "C" void rr86_jit_deliver_fault(Cpu* c);
+
+} // namespace rr86::jit

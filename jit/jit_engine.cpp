@@ -1,0 +1,278 @@
+#include "jit/jit_engine.h"
+
+#include "jit/bitcode_module.h"
+#include "jit/block_translator.h"
+
+#include <fmt/core.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace rr86::jit {
+
+std::optional<ExecMode> parse_exec_mode(std::string_view s) {
+    if (s == "interp") return ExecMode::Interp;
+    if (s == "jit") return ExecMode::Jit;
+    if (s == "tiered") return ExecMode::Tiered;
+    return std::nullopt;
+}
+
+const char* exec_mode_name(ExecMode m) {
+    switch (m) {
+    case ExecMode::Interp: return "interp";
+    case ExecMode::Jit: return "jit";
+    case ExecMode::Tiered: return "tiered";
+    }
+    return "?";
+}
+
+// Everything LLVM: shared by the engine and by every compiled block (a block's code may outlive
+// the engine when the interpreter's cache is torn down later).
+struct JitEngine::Core {
+    // Declaration order is destruction order reversed: the JIT goes before the IR and context.
+    llvm::orc::ThreadSafeContext tsctx{std::make_unique<llvm::LLVMContext>()};
+    std::unique_ptr<llvm::TargetMachine> tm;
+    std::unique_ptr<BitcodeModule> bc;
+    std::unique_ptr<BlockTranslator> translator;
+    std::unique_ptr<llvm::orc::LLJIT> lljit;
+
+    std::mutex compile_mu; // one compile at a time: the context and bitcode module are shared
+    uint64_t next_id = 0;
+    bool trace = std::getenv("RR86_JIT_TRACE") != nullptr; // one line per compiled block
+
+    mutable std::mutex stats_mu;
+    JitStats totals;
+    std::vector<double> times_ms;
+
+    bool init(std::string& error);
+    struct Slot;
+    bool compile(const std::vector<Insn>& insns, Slot& slot);
+};
+
+// A block's compiled code: frees it (its ResourceTracker) when the block and any queued job for
+// it are gone.
+struct JitEngine::Core::Slot final : CompiledCode {
+    explicit Slot(std::shared_ptr<Core> c) : core(std::move(c)) {}
+    ~Slot() override {
+        if (rt) llvm::consumeError(rt->remove());
+    }
+    std::shared_ptr<Core> core;
+    llvm::orc::ResourceTrackerSP rt;
+};
+
+bool JitEngine::Core::init(std::string& error) {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        llvm::InitializeNativeTarget();
+        llvm::InitializeNativeTargetAsmPrinter();
+    });
+    auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!jtmb) {
+        error = "jit: " + llvm::toString(jtmb.takeError());
+        return false;
+    }
+    auto machine = jtmb->createTargetMachine();
+    if (!machine) {
+        error = "jit: " + llvm::toString(machine.takeError());
+        return false;
+    }
+    tm = std::move(*machine);
+    auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
+    if (!jit) {
+        error = "jit: " + llvm::toString(jit.takeError());
+        return false;
+    }
+    lljit = std::move(*jit);
+    llvm::orc::JITDylib& jd = lljit->getMainJITDylib();
+    // Out-of-line intrinsics and libc: the host's own functions (the executable is linked with
+    // -rdynamic), never recompiled.
+    auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+        lljit->getDataLayout().getGlobalPrefix());
+    if (!gen) {
+        error = "jit: " + llvm::toString(gen.takeError());
+        return false;
+    }
+    jd.addGenerator(std::move(*gen));
+    llvm::orc::SymbolMap helpers;
+    helpers[lljit->mangleAndIntern("rr86_jit_deliver_fault")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&rr86_jit_deliver_fault), llvm::JITSymbolFlags::Exported};
+    if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(helpers)))) {
+        error = "jit: " + llvm::toString(std::move(err));
+        return false;
+    }
+    auto lock = tsctx.getLock();
+    bc = BitcodeModule::load(*tsctx.getContext(), error);
+    if (!bc) return false;
+    translator = std::make_unique<BlockTranslator>(*bc, tm.get());
+    return true;
+}
+
+bool JitEngine::Core::compile(const std::vector<Insn>& insns, Slot& slot) {
+    std::lock_guard guard(compile_mu);
+    auto t0 = std::chrono::steady_clock::now();
+    std::string name = fmt::format("rr86_block_{}", next_id++);
+    TranslateInfo info;
+    std::unique_ptr<llvm::Module> m;
+    {
+        auto lock = tsctx.getLock();
+        m = translator->translate(insns, name, info);
+    }
+    auto t1 = std::chrono::steady_clock::now();
+    llvm::orc::ResourceTrackerSP rt = lljit->getMainJITDylib().createResourceTracker();
+    auto add_and_lookup = [&]() -> llvm::Expected<llvm::orc::ExecutorAddr> {
+        if (auto err = lljit->addIRModule(rt, llvm::orc::ThreadSafeModule(std::move(m), tsctx)))
+            return err;
+        return lljit->lookup(name);
+    };
+    llvm::Expected<llvm::orc::ExecutorAddr> addr = add_and_lookup();
+    if (!addr) {
+        std::string msg = llvm::toString(addr.takeError());
+        llvm::consumeError(rt->remove());
+        std::lock_guard g(stats_mu);
+        if (totals.failed++ == 0) fmt::print(stderr, "rr86: jit: {} stays interpreted: {}\n", name, msg);
+        return false;
+    }
+    slot.rt = std::move(rt);
+    slot.fn.store(addr->toPtr<void (*)(Cpu&)>(), std::memory_order_release);
+    auto t2 = std::chrono::steady_clock::now();
+    double ms = std::chrono::duration<double, std::milli>(t2 - t0).count();
+    if (trace)
+        fmt::print(stderr, "rr86: jit: {} {} insns ({} native): IR {:.2f} ms, codegen {:.2f} ms\n",
+                   name, insns.size(), info.native,
+                   std::chrono::duration<double, std::milli>(t1 - t0).count(),
+                   std::chrono::duration<double, std::milli>(t2 - t1).count());
+    std::lock_guard g(stats_mu);
+    ++totals.compiled;
+    totals.insns += insns.size();
+    totals.native_calls += info.native;
+    totals.total_ms += ms;
+    totals.max_ms = std::max(totals.max_ms, ms);
+    times_ms.push_back(ms);
+    return true;
+}
+
+// The background compile thread of the tiered mode.
+class JitEngine::Worker {
+  public:
+    explicit Worker(Core& core) : core_(core), thread_([this] { loop(); }) {}
+    ~Worker() {
+        {
+            std::lock_guard g(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+    void push(std::shared_ptr<Core::Slot> slot, std::vector<Insn> insns) {
+        {
+            std::lock_guard g(mu_);
+            queue_.push_back({std::move(slot), std::move(insns)});
+        }
+        cv_.notify_all();
+    }
+    void drain() {
+        std::unique_lock g(mu_);
+        idle_.wait(g, [&] { return queue_.empty() && !busy_; });
+    }
+
+  private:
+    struct Job {
+        std::shared_ptr<Core::Slot> slot;
+        std::vector<Insn> insns;
+    };
+    void loop() {
+        std::unique_lock g(mu_);
+        for (;;) {
+            cv_.wait(g, [&] { return stop_ || !queue_.empty(); });
+            if (stop_) return;
+            Job job = std::move(queue_.front());
+            queue_.pop_front();
+            busy_ = true;
+            g.unlock();
+            // The block was dropped (its CompiledCode has no other owner): nothing to compile.
+            if (job.slot.use_count() == 1) {
+                std::lock_guard s(core_.stats_mu);
+                ++core_.totals.skipped;
+            } else {
+                core_.compile(job.insns, *job.slot);
+            }
+            job = {};
+            g.lock();
+            busy_ = false;
+            idle_.notify_all();
+        }
+    }
+    Core& core_;
+    std::mutex mu_;
+    std::condition_variable cv_, idle_;
+    std::deque<Job> queue_;
+    bool busy_ = false, stop_ = false;
+    std::thread thread_;
+};
+
+JitEngine::JitEngine(ExecMode mode, uint32_t threshold, std::shared_ptr<Core> core)
+    : mode_(mode), threshold_(threshold), core_(std::move(core)) {
+    if (mode_ == ExecMode::Tiered) worker_ = std::make_unique<Worker>(*core_);
+}
+
+JitEngine::~JitEngine() = default;
+
+std::unique_ptr<JitEngine> JitEngine::create(ExecMode mode, std::string& error,
+                                             uint32_t threshold) {
+    if (mode == ExecMode::Interp) {
+        error = "jit: the interp mode has no JIT engine";
+        return nullptr;
+    }
+    auto core = std::make_shared<Core>();
+    if (!core->init(error)) return nullptr;
+    return std::unique_ptr<JitEngine>(new JitEngine(mode, threshold, std::move(core)));
+}
+
+void JitEngine::on_block(Block& b) {
+    if (mode_ == ExecMode::Jit) {
+        auto slot = std::make_shared<Core::Slot>(core_);
+        core_->compile(b.insns, *slot);
+        b.jit = std::move(slot); // a failed compile leaves fn null: interpreted from now on
+        return;
+    }
+    if (++b.runs < threshold_) return;
+    auto slot = std::make_shared<Core::Slot>(core_);
+    b.jit = slot;
+    worker_->push(std::move(slot), b.insns);
+}
+
+void JitEngine::drain() {
+    if (worker_) worker_->drain();
+}
+
+JitStats JitEngine::stats() const {
+    std::lock_guard g(core_->stats_mu);
+    JitStats s = core_->totals;
+    if (!core_->times_ms.empty()) {
+        std::vector<double> t = core_->times_ms;
+        std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
+        s.median_ms = t[t.size() / 2];
+    }
+    return s;
+}
+
+std::string JitEngine::stats_line() const {
+    JitStats s = stats();
+    return fmt::format("jit ({}): {} blocks compiled ({} instructions, {} native calls), {:.1f} ms "
+                       "total, median {:.2f} ms, max {:.2f} ms per block; {} failed, {} skipped",
+                       exec_mode_name(mode_), s.compiled, s.insns, s.native_calls, s.total_ms,
+                       s.median_ms, s.max_ms, s.failed, s.skipped);
+}
+
+} // namespace rr86::jit
