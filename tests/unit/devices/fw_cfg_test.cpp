@@ -1,4 +1,5 @@
 #include "devices/fw_cfg.h"
+#include "tests/unit/devices/legacy_io_fixture.h"
 
 #include <doctest/doctest.h>
 
@@ -12,30 +13,13 @@ using namespace rr86;
 
 namespace {
 
-struct CfgIrqs : InterruptLines {
-    void set_irq(unsigned, bool) override {}
-};
-
-struct CfgPlatform : Platform {
-    void request_reset(ResetSource) override {}
-    void request_shutdown() override {}
-    void request_exit(int) override {}
-    void set_a20(bool) override {}
-    bool a20() const override { return true; }
-};
-
 constexpr uint32_t kRam = 1u << 20;
 constexpr uint32_t kDesc = 0x1000, kBuf = 0x2000;
 constexpr uint32_t kRead = 0x02, kSkip = 0x04, kSelect = 0x08, kWrite = 0x10;
 
-struct CfgEnv {
-    uint64_t icount = 0;
-    PhysMap mem{kRam};
-    IoPorts io;
-    VirtualClock clock{icount, 0};
-    CfgIrqs irq;
-    CfgPlatform platform;
-    DeviceContext ctx{mem, io, clock, irq, platform};
+struct CfgEnv : test::Bench {
+    CfgEnv() : Bench(kRam) {}
+
     FwCfg cfg{ctx, FwCfgConfig{}};
 
     void select(uint16_t key) { io.write(0x510, 2, key); }
@@ -213,17 +197,11 @@ TEST_CASE("fw_cfg: etc/e820 and etc/boot-fail-wait contents") {
     e.select(e.cfg.file_key("etc/boot-fail-wait"));
     CHECK(e.read_port(4) == std::vector<uint8_t>{0xff, 0xff, 0xff, 0xff});
 
-    uint64_t ic = 0;
-    PhysMap mem{kRam};
-    IoPorts io;
-    VirtualClock clock{ic, 0};
-    CfgIrqs irq;
-    CfgPlatform pf;
-    DeviceContext ctx{mem, io, clock, irq, pf};
+    test::Bench b(kRam);
     FwCfgConfig c;
     c.e820 = {{0, 0x9fc00, 1}, {0x100000, 0x700000, 1}};
     c.boot_fail_wait_ms = 5000;
-    FwCfg cfg{ctx, c};
+    FwCfg cfg{b.ctx, c};
     CHECK(cfg.file("etc/e820")->size() == 40);
     CHECK((*cfg.file("etc/boot-fail-wait")) == std::vector<uint8_t>{0x88, 0x13, 0, 0});
 }

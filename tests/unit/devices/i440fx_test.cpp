@@ -1,4 +1,5 @@
 #include "devices/i440fx.h"
+#include "tests/unit/devices/legacy_io_fixture.h"
 
 #include <doctest/doctest.h>
 
@@ -8,28 +9,11 @@ using namespace rr86;
 
 namespace {
 
-struct NbIrqs : InterruptLines {
-    void set_irq(unsigned, bool) override {}
-};
-
-struct NbPlatform : Platform {
-    void request_reset(ResetSource) override {}
-    void request_shutdown() override {}
-    void request_exit(int) override {}
-    void set_a20(bool) override {}
-    bool a20() const override { return true; }
-};
-
 // A 128 KiB "BIOS" whose byte at offset i is (i >> 12) + 1, so each page is recognisable; the
 // board maps RAM over the whole guest-physical RAM before the chipset.
-struct NbEnv {
-    uint64_t icount = 0;
-    PhysMap mem{2u << 20};
-    IoPorts io;
-    VirtualClock clock{icount, 0};
-    NbIrqs irq;
-    NbPlatform platform;
-    DeviceContext ctx{mem, io, clock, irq, platform};
+struct NbEnv : test::Bench {
+    NbEnv() : Bench(2u << 20) {}
+
     std::vector<uint8_t> bios;
     bool mapped = [this] {
         mem.map_memory(0, mem.ram_size(), mem.ram(), mem.ram(), "ram");
@@ -41,18 +25,10 @@ struct NbEnv {
     PciBus bus{ctx};
     I440fx nb{ctx, bus, bios.data(), bios.size()};
 
-    uint32_t readl(unsigned reg) {
-        io.write(0xcf8, 4, 0x80000000u | (reg & 0xfc));
-        return io.read(0xcfc, 4);
-    }
-    void writel(unsigned reg, uint32_t v) {
-        io.write(0xcf8, 4, 0x80000000u | (reg & 0xfc));
-        io.write(0xcfc, 4, v);
-    }
-    void writeb(unsigned reg, uint8_t v) {
-        io.write(0xcf8, 4, 0x80000000u | (reg & 0xfc));
-        io.write(uint16_t(0xcfc + (reg & 3)), 1, v);
-    }
+    // The i440FX is device 0 of bus 0.
+    uint32_t readl(unsigned reg) { return pci_read(0, 0, reg, 4); }
+    void writel(unsigned reg, uint32_t v) { pci_write(0, 0, reg, 4, v); }
+    void writeb(unsigned reg, uint8_t v) { pci_write(0, 0, reg, 1, v); }
     uint8_t rom_byte(uint32_t addr) const { return bios[addr - 0xe0000]; }
 };
 
@@ -194,17 +170,11 @@ TEST_CASE("i440fx: DRAM row boundary registers are storage with the datasheet de
 }
 
 TEST_CASE("i440fx: a small BIOS image is aliased just below 1 MiB") {
-    uint64_t icount = 0;
-    PhysMap mem{2u << 20};
-    mem.map_memory(0, mem.ram_size(), mem.ram(), mem.ram(), "ram");
-    IoPorts io;
-    VirtualClock clock{icount, 0};
-    NbIrqs irq;
-    NbPlatform platform;
-    DeviceContext ctx{mem, io, clock, irq, platform};
+    test::Bench b(2u << 20);
+    b.mem.map_memory(0, b.mem.ram_size(), b.mem.ram(), b.mem.ram(), "ram");
     std::vector<uint8_t> bios(64 * 1024, 0x5a);
-    PciBus bus{ctx};
-    I440fx nb{ctx, bus, bios.data(), bios.size()};
-    CHECK(mem.read(0xf0000, 1) == 0x5a);
-    CHECK(mem.read(0xe0000, 1) == 0xff);
+    PciBus bus{b.ctx};
+    I440fx nb{b.ctx, bus, bios.data(), bios.size()};
+    CHECK(b.mem.read(0xf0000, 1) == 0x5a);
+    CHECK(b.mem.read(0xe0000, 1) == 0xff);
 }

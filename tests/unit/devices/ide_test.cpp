@@ -1,8 +1,8 @@
 #include "devices/ide.h"
+#include "tests/unit/devices/legacy_io_fixture.h"
 
 #include <doctest/doctest.h>
 
-#include <array>
 #include <cstdlib>
 #include <fcntl.h>
 #include <string>
@@ -13,23 +13,6 @@
 using namespace rr86;
 
 namespace {
-
-struct IdeIrqs : InterruptLines {
-    std::array<bool, 16> level{};
-    std::array<unsigned, 16> rises{};
-    void set_irq(unsigned line, bool v) override {
-        if (v && !level[line]) ++rises[line];
-        level[line] = v;
-    }
-};
-
-struct IdePlatform : Platform {
-    void request_reset(ResetSource) override {}
-    void request_shutdown() override {}
-    void request_exit(int) override {}
-    void set_a20(bool) override {}
-    bool a20() const override { return true; }
-};
 
 // Byte i of sector n: the first 8 bytes hold n, the rest (n * 7 + i) & 0xff.
 uint8_t pattern(uint64_t lba, unsigned i) {
@@ -67,14 +50,7 @@ struct TempImage {
 constexpr uint16_t P = 0x1f0, PCTL = 0x3f6, S = 0x170, SCTL = 0x376;
 constexpr uint8_t DRDY_DSC = 0x50;
 
-struct IdeEnv {
-    uint64_t icount = 0;
-    PhysMap mem{1u << 20};
-    IoPorts io;
-    VirtualClock clock{icount, 0};
-    IdeIrqs irq;
-    IdePlatform platform;
-    DeviceContext ctx{mem, io, clock, irq, platform};
+struct IdeEnv : test::Bench {
     IdeController ide{ctx};
 
     void attach(unsigned ch, unsigned unit, const std::string& path, bool ro = false,
@@ -83,35 +59,31 @@ struct IdeEnv {
         REQUIRE(r.image);
         CHECK(ide.attach(ch, unit, std::make_unique<IdeDrive>(std::move(r.image), opts)) == "");
     }
-    uint8_t inb(uint16_t p) { return uint8_t(io.read(p, 1)); }
-    void outb(uint16_t p, uint8_t v) { io.write(p, 1, v); }
-    uint16_t inw(uint16_t p) { return uint16_t(io.read(p, 2)); }
-    void outw(uint16_t p, uint16_t v) { io.write(p, 2, v); }
 
     void lba28(uint16_t base, unsigned dev, uint32_t lba, uint8_t count, uint8_t cmd) {
-        outb(base + 6, uint8_t(0xe0 | dev << 4 | (lba >> 24 & 0x0f)));
-        outb(base + 2, count);
-        outb(base + 3, uint8_t(lba));
-        outb(base + 4, uint8_t(lba >> 8));
-        outb(base + 5, uint8_t(lba >> 16));
-        outb(base + 7, cmd);
+        out8(base + 6, uint8_t(0xe0 | dev << 4 | (lba >> 24 & 0x0f)));
+        out8(base + 2, count);
+        out8(base + 3, uint8_t(lba));
+        out8(base + 4, uint8_t(lba >> 8));
+        out8(base + 5, uint8_t(lba >> 16));
+        out8(base + 7, cmd);
     }
     void lba48(uint16_t base, unsigned dev, uint64_t lba, uint16_t count, uint8_t cmd) {
-        outb(base + 6, uint8_t(0x40 | dev << 4));
-        outb(base + 2, uint8_t(count >> 8));
-        outb(base + 3, uint8_t(lba >> 24));
-        outb(base + 4, uint8_t(lba >> 32));
-        outb(base + 5, uint8_t(lba >> 40));
-        outb(base + 2, uint8_t(count));
-        outb(base + 3, uint8_t(lba));
-        outb(base + 4, uint8_t(lba >> 8));
-        outb(base + 5, uint8_t(lba >> 16));
-        outb(base + 7, cmd);
+        out8(base + 6, uint8_t(0x40 | dev << 4));
+        out8(base + 2, uint8_t(count >> 8));
+        out8(base + 3, uint8_t(lba >> 24));
+        out8(base + 4, uint8_t(lba >> 32));
+        out8(base + 5, uint8_t(lba >> 40));
+        out8(base + 2, uint8_t(count));
+        out8(base + 3, uint8_t(lba));
+        out8(base + 4, uint8_t(lba >> 8));
+        out8(base + 5, uint8_t(lba >> 16));
+        out8(base + 7, cmd);
     }
     std::vector<uint8_t> read_sector16(uint16_t base) {
         std::vector<uint8_t> b(512);
         for (unsigned i = 0; i < 512; i += 2) {
-            uint16_t w = inw(base);
+            uint16_t w = in16(base);
             b[i] = uint8_t(w), b[i + 1] = uint8_t(w >> 8);
         }
         return b;
@@ -127,12 +99,12 @@ struct IdeEnv {
     }
     void write_sector16(uint16_t base, const std::vector<uint8_t>& b) {
         for (unsigned i = 0; i < 512; i += 2)
-            outw(base, uint16_t(b[i] | b[i + 1] << 8));
+            out16(base, uint16_t(b[i] | b[i + 1] << 8));
     }
     std::vector<uint8_t> identify(uint16_t base, unsigned dev) {
-        outb(base + 6, uint8_t(0xa0 | dev << 4));
-        outb(base + 7, 0xec);
-        CHECK(inb(base + 7) == (DRDY_DSC | 0x08));
+        out8(base + 6, uint8_t(0xa0 | dev << 4));
+        out8(base + 7, 0xec);
+        CHECK(in8(base + 7) == (DRDY_DSC | 0x08));
         return read_sector16(base);
     }
 };
@@ -167,7 +139,7 @@ TEST_CASE("ide: IDENTIFY DEVICE strings, capacity and geometry") {
     o.serial = "SN123";
     e.attach(0, 0, img.path, false, o);
     auto id = e.identify(P, 0);
-    CHECK(e.inb(P + 7) == DRDY_DSC); // whole sector read: DRQ gone
+    CHECK(e.in8(P + 7) == DRDY_DSC); // whole sector read: DRQ gone
     CHECK(word(id, 0) == 0x0040);
     CHECK(ata_string(id, 27, 20) == "Test Disk Model                         ");
     CHECK(ata_string(id, 10, 10) == "SN123               ");
@@ -208,25 +180,25 @@ TEST_CASE("ide: READ SECTORS LBA28, two sectors, 16-bit data port, one IRQ per s
     TempImage img(64);
     IdeEnv e;
     e.attach(0, 0, img.path);
-    unsigned r0 = e.irq.rises[14];
+    size_t r0 = e.irq.rises(14).size();
     e.lba28(P, 0, 10, 2, 0x20);
-    CHECK(e.irq.level[14]);
-    CHECK(e.irq.rises[14] == r0 + 1);
-    CHECK(e.inb(PCTL) == 0x58); // alternate status: DRQ, no acknowledge
-    CHECK(e.irq.level[14]);
-    CHECK(e.inb(P + 7) == 0x58); // status acknowledges
-    CHECK_FALSE(e.irq.level[14]);
+    CHECK(e.irq.level(14));
+    CHECK(e.irq.rises(14).size() == r0 + 1);
+    CHECK(e.in8(PCTL) == 0x58); // alternate status: DRQ, no acknowledge
+    CHECK(e.irq.level(14));
+    CHECK(e.in8(P + 7) == 0x58); // status acknowledges
+    CHECK_FALSE(e.irq.level(14));
     CHECK(e.read_sector16(P) == expected(10));
-    CHECK(e.irq.rises[14] == r0 + 2); // second block
-    CHECK(e.inb(P + 7) == 0x58);
+    CHECK(e.irq.rises(14).size() == r0 + 2); // second block
+    CHECK(e.in8(P + 7) == 0x58);
     CHECK(e.read_sector16(P) == expected(11));
-    CHECK(e.inb(P + 7) == DRDY_DSC);
-    CHECK(e.irq.rises[14] == r0 + 2); // no interrupt after the last PIO-in block
-    CHECK(e.inw(P) == 0);             // no data phase: reads 0
-    CHECK(e.inb(P) == 0xff);          // byte access to the data port
+    CHECK(e.in8(P + 7) == DRDY_DSC);
+    CHECK(e.irq.rises(14).size() == r0 + 2); // no interrupt after the last PIO-in block
+    CHECK(e.in16(P) == 0);             // no data phase: reads 0
+    CHECK(e.in8(P) == 0xff);          // byte access to the data port
     // The registers now address the sector after the transfer.
-    CHECK(e.inb(P + 3) == 12);
-    CHECK(e.inb(P + 2) == 0);
+    CHECK(e.in8(P + 3) == 12);
+    CHECK(e.in8(P + 2) == 0);
 }
 
 TEST_CASE("ide: 32-bit data port reads") {
@@ -235,7 +207,7 @@ TEST_CASE("ide: 32-bit data port reads") {
     e.attach(0, 0, img.path);
     e.lba28(P, 0, 3, 1, 0x20);
     CHECK(e.read_sector32(P) == expected(3));
-    CHECK(e.inb(P + 7) == DRDY_DSC);
+    CHECK(e.in8(P + 7) == DRDY_DSC);
 }
 
 TEST_CASE("ide: WRITE SECTORS LBA28 reaches the image file") {
@@ -243,19 +215,19 @@ TEST_CASE("ide: WRITE SECTORS LBA28 reaches the image file") {
     IdeEnv e;
     e.attach(0, 0, img.path);
     e.lba28(P, 0, 5, 2, 0x30);
-    CHECK(e.inb(PCTL) == 0x58);
-    CHECK_FALSE(e.irq.level[14]); // PIO out: no interrupt before the first block
+    CHECK(e.in8(PCTL) == 0x58);
+    CHECK_FALSE(e.irq.level(14)); // PIO out: no interrupt before the first block
     std::vector<uint8_t> a(512, 0xaa), b(512);
     for (unsigned i = 0; i < 512; ++i)
         b[i] = uint8_t(i ^ 0x5c);
     e.write_sector16(P, a);
-    CHECK(e.irq.level[14]);
-    CHECK(e.inb(P + 7) == 0x58); // next block wanted
+    CHECK(e.irq.level(14));
+    CHECK(e.in8(P + 7) == 0x58); // next block wanted
     for (unsigned i = 0; i < 512; i += 4)
         e.io.write(P, 4,
                    uint32_t(b[i] | b[i + 1] << 8 | b[i + 2] << 16 | uint32_t(b[i + 3]) << 24));
-    CHECK(e.irq.level[14]);
-    CHECK(e.inb(P + 7) == DRDY_DSC);
+    CHECK(e.irq.level(14));
+    CHECK(e.in8(P + 7) == DRDY_DSC);
     CHECK(img.sector(5) == a);
     CHECK(img.sector(6) == b);
     CHECK(img.sector(7) == expected(7));
@@ -272,23 +244,23 @@ TEST_CASE("ide: LBA48 READ/WRITE SECTORS EXT and HOB register read-back") {
     std::vector<uint8_t> a(512, 0x11), b(512, 0x22);
     e.write_sector16(P, a);
     e.write_sector16(P, b);
-    CHECK(e.inb(P + 7) == DRDY_DSC);
+    CHECK(e.in8(P + 7) == DRDY_DSC);
     CHECK(img.sector(0x100) == a);
     CHECK(img.sector(0x101) == b);
     e.lba48(P, 0, 0x101, 1, 0x24); // READ SECTORS EXT
     CHECK(e.read_sector16(P) == b);
     // Registers after the command: next LBA 0x102, low bytes and (HOB) high bytes.
-    CHECK(e.inb(P + 3) == 0x02);
-    CHECK(e.inb(P + 4) == 0x01);
-    e.outb(PCTL, 0x80); // HOB
-    CHECK(e.inb(P + 3) == 0x00);
-    CHECK(e.inb(P + 4) == 0x00);
-    e.outb(PCTL, 0x00);
+    CHECK(e.in8(P + 3) == 0x02);
+    CHECK(e.in8(P + 4) == 0x01);
+    e.out8(PCTL, 0x80); // HOB
+    CHECK(e.in8(P + 3) == 0x00);
+    CHECK(e.in8(P + 4) == 0x00);
+    e.out8(PCTL, 0x00);
     // A count of 0x0100 needs the high byte: 256 sectors from LBA 0 within a 300-sector disk.
     e.lba48(P, 0, 0, 0x100, 0x24);
     for (unsigned s = 0; s < 256; ++s)
         REQUIRE(e.read_sector16(P) == expected(s < 0x100 ? s : 0));
-    CHECK(e.inb(P + 7) == DRDY_DSC);
+    CHECK(e.in8(P + 7) == DRDY_DSC);
 }
 
 TEST_CASE("ide: LBA48 beyond the end of the disk is IDNF") {
@@ -296,12 +268,12 @@ TEST_CASE("ide: LBA48 beyond the end of the disk is IDNF") {
     IdeEnv e;
     e.attach(0, 0, img.path);
     e.lba48(P, 0, uint64_t(1) << 40, 1, 0x24);
-    CHECK(e.inb(P + 7) == (DRDY_DSC | 0x01));
-    CHECK(e.inb(P + 1) == 0x10);
+    CHECK(e.in8(P + 7) == (DRDY_DSC | 0x01));
+    CHECK(e.in8(P + 1) == 0x10);
     e.lba28(P, 0, 15, 2, 0x20); // runs past the last sector
-    CHECK(e.inb(P + 7) == (DRDY_DSC | 0x01));
-    CHECK(e.inb(P + 1) == 0x10);
-    CHECK(e.inw(P) == 0); // no data phase
+    CHECK(e.in8(P + 7) == (DRDY_DSC | 0x01));
+    CHECK(e.in8(P + 1) == 0x10);
+    CHECK(e.in16(P) == 0); // no data phase
 }
 
 TEST_CASE("ide: CHS addressing and INITIALIZE DEVICE PARAMETERS") {
@@ -309,12 +281,12 @@ TEST_CASE("ide: CHS addressing and INITIALIZE DEVICE PARAMETERS") {
     IdeEnv e;
     e.attach(0, 0, img.path);
     auto chs = [&](uint16_t cyl, uint8_t head, uint8_t sec) {
-        e.outb(P + 6, uint8_t(0xa0 | head));
-        e.outb(P + 2, 1);
-        e.outb(P + 3, sec);
-        e.outb(P + 4, uint8_t(cyl));
-        e.outb(P + 5, uint8_t(cyl >> 8));
-        e.outb(P + 7, 0x20);
+        e.out8(P + 6, uint8_t(0xa0 | head));
+        e.out8(P + 2, 1);
+        e.out8(P + 3, sec);
+        e.out8(P + 4, uint8_t(cyl));
+        e.out8(P + 5, uint8_t(cyl >> 8));
+        e.out8(P + 7, 0x20);
     };
     chs(0, 0, 1);
     CHECK(e.read_sector16(P) == expected(0));
@@ -323,13 +295,13 @@ TEST_CASE("ide: CHS addressing and INITIALIZE DEVICE PARAMETERS") {
     chs(1, 2, 5);
     CHECK(e.read_sector16(P) == expected((1 * 16 + 2) * 63 + 4));
     chs(0, 0, 0); // sector numbers start at 1
-    CHECK(e.inb(P + 7) == (DRDY_DSC | 0x01));
-    CHECK(e.inb(P + 1) == 0x10);
+    CHECK(e.in8(P + 7) == (DRDY_DSC | 0x01));
+    CHECK(e.in8(P + 1) == 0x10);
     // INITIALIZE DEVICE PARAMETERS: 4 heads (device reg 3), 17 sectors per track.
-    e.outb(P + 6, 0xa3);
-    e.outb(P + 2, 17);
-    e.outb(P + 7, 0x91);
-    CHECK(e.inb(P + 7) == DRDY_DSC);
+    e.out8(P + 6, 0xa3);
+    e.out8(P + 2, 17);
+    e.out8(P + 7, 0x91);
+    CHECK(e.in8(P + 7) == DRDY_DSC);
     chs(2, 3, 17);
     CHECK(e.read_sector16(P) == expected((2 * 4 + 3) * 17 + 16));
     auto id = e.identify(P, 0);
@@ -343,21 +315,21 @@ TEST_CASE("ide: READ MULTIPLE transfers SET MULTIPLE blocks with one IRQ each") 
     TempImage img(16);
     IdeEnv e;
     e.attach(0, 0, img.path);
-    e.outb(P + 6, 0xa0);
-    e.outb(P + 2, 3); // not a power of two
-    e.outb(P + 7, 0xc6);
-    CHECK(e.inb(P + 7) == (DRDY_DSC | 0x01));
-    e.outb(P + 2, 2);
-    e.outb(P + 7, 0xc6);
-    CHECK(e.inb(P + 7) == DRDY_DSC);
-    unsigned r0 = e.irq.rises[14];
+    e.out8(P + 6, 0xa0);
+    e.out8(P + 2, 3); // not a power of two
+    e.out8(P + 7, 0xc6);
+    CHECK(e.in8(P + 7) == (DRDY_DSC | 0x01));
+    e.out8(P + 2, 2);
+    e.out8(P + 7, 0xc6);
+    CHECK(e.in8(P + 7) == DRDY_DSC);
+    size_t r0 = e.irq.rises(14).size();
     e.lba28(P, 0, 0, 5, 0xc4);
     for (unsigned s = 0; s < 5; ++s) {
-        if (s % 2 == 0) CHECK(e.inb(P + 7) == 0x58);
+        if (s % 2 == 0) CHECK(e.in8(P + 7) == 0x58);
         CHECK(e.read_sector16(P) == expected(s));
     }
-    CHECK(e.irq.rises[14] == r0 + 3); // blocks of 2, 2, 1
-    CHECK(e.inb(P + 7) == DRDY_DSC);
+    CHECK(e.irq.rises(14).size() == r0 + 3); // blocks of 2, 2, 1
+    CHECK(e.in8(P + 7) == DRDY_DSC);
     auto id = e.identify(P, 0);
     CHECK(word(id, 59) == 0x0102);
 }
@@ -367,11 +339,11 @@ TEST_CASE("ide: READ VERIFY checks the range without a data phase") {
     IdeEnv e;
     e.attach(0, 0, img.path);
     e.lba28(P, 0, 8, 8, 0x40);
-    CHECK(e.irq.level[14]);
-    CHECK(e.inb(P + 7) == DRDY_DSC);
+    CHECK(e.irq.level(14));
+    CHECK(e.in8(P + 7) == DRDY_DSC);
     e.lba28(P, 0, 9, 8, 0x40);
-    CHECK(e.inb(P + 7) == (DRDY_DSC | 0x01));
-    CHECK(e.inb(P + 1) == 0x10);
+    CHECK(e.in8(P + 7) == (DRDY_DSC | 0x01));
+    CHECK(e.in8(P + 1) == 0x10);
 }
 
 TEST_CASE("ide: a write to a read-only image fails and leaves the file alone") {
@@ -379,9 +351,9 @@ TEST_CASE("ide: a write to a read-only image fails and leaves the file alone") {
     IdeEnv e;
     e.attach(0, 0, img.path, true);
     e.lba28(P, 0, 1, 1, 0x30);
-    CHECK(e.irq.level[14]);
-    CHECK(e.inb(P + 7) == (DRDY_DSC | 0x01));
-    CHECK(e.inb(P + 1) == 0x04);
+    CHECK(e.irq.level(14));
+    CHECK(e.in8(P + 7) == (DRDY_DSC | 0x01));
+    CHECK(e.in8(P + 1) == 0x04);
     e.write_sector16(P, std::vector<uint8_t>(512, 0xee)); // ignored: no data phase
     CHECK(img.sector(1) == expected(1));
     e.lba28(P, 0, 1, 1, 0x20); // reading still works
@@ -393,30 +365,30 @@ TEST_CASE("ide: unsupported commands and IDENTIFY PACKET DEVICE abort") {
     IdeEnv e;
     e.attach(0, 0, img.path);
     for (uint8_t cmd : {0xa1, 0xa0, 0xc8, 0xca, 0x25, 0x00, 0xff, 0xb0}) {
-        e.outb(P + 6, 0xa0);
-        e.outb(P + 7, cmd);
-        CHECK(e.inb(P + 7) == (DRDY_DSC | 0x01));
-        CHECK(e.inb(P + 1) == 0x04);
+        e.out8(P + 6, 0xa0);
+        e.out8(P + 7, cmd);
+        CHECK(e.in8(P + 7) == (DRDY_DSC | 0x01));
+        CHECK(e.in8(P + 1) == 0x04);
     }
     // SET FEATURES: PIO mode 4 accepted, UDMA refused, unknown subcommand refused.
-    e.outb(P + 1, 0x03);
-    e.outb(P + 2, 0x0c);
-    e.outb(P + 7, 0xef);
-    CHECK(e.inb(P + 7) == DRDY_DSC);
-    e.outb(P + 1, 0x03);
-    e.outb(P + 2, 0x45);
-    e.outb(P + 7, 0xef);
-    CHECK(e.inb(P + 7) == (DRDY_DSC | 0x01));
-    e.outb(P + 1, 0x77);
-    e.outb(P + 7, 0xef);
-    CHECK(e.inb(P + 1) == 0x04);
+    e.out8(P + 1, 0x03);
+    e.out8(P + 2, 0x0c);
+    e.out8(P + 7, 0xef);
+    CHECK(e.in8(P + 7) == DRDY_DSC);
+    e.out8(P + 1, 0x03);
+    e.out8(P + 2, 0x45);
+    e.out8(P + 7, 0xef);
+    CHECK(e.in8(P + 7) == (DRDY_DSC | 0x01));
+    e.out8(P + 1, 0x77);
+    e.out8(P + 7, 0xef);
+    CHECK(e.in8(P + 1) == 0x04);
     // Non-data commands that succeed.
     for (uint8_t cmd : {0x10, 0x70, 0xe7, 0xea, 0xe0, 0xe1}) {
-        e.outb(P + 7, cmd);
-        CHECK(e.inb(P + 7) == DRDY_DSC);
+        e.out8(P + 7, cmd);
+        CHECK(e.in8(P + 7) == DRDY_DSC);
     }
-    e.outb(P + 7, 0xe5); // CHECK POWER MODE
-    CHECK(e.inb(P + 2) == 0xff);
+    e.out8(P + 7, 0xe5); // CHECK POWER MODE
+    CHECK(e.in8(P + 2) == 0xff);
 }
 
 TEST_CASE("ide: absent slave next to a master reads status 0 and ignores commands") {
@@ -424,35 +396,35 @@ TEST_CASE("ide: absent slave next to a master reads status 0 and ignores command
     IdeEnv e;
     e.attach(0, 0, img.path);
     // SeaBIOS ata_detect's register check for device 1.
-    e.outb(P + 6, 0xb0);
-    CHECK(e.inb(P + 6) == 0xb0);
-    e.outb(P + 2, 0x55);
-    e.outb(P + 3, 0xaa);
-    CHECK(e.inb(P + 2) == 0x55);
-    CHECK(e.inb(P + 3) == 0xaa);
-    CHECK(e.inb(P + 7) == 0x00);
-    CHECK(e.inb(PCTL) == 0x00);
-    e.outb(P + 7, 0xa1); // IDENTIFY PACKET to nobody
-    CHECK_FALSE(e.irq.level[14]);
-    CHECK(e.inb(P + 7) == 0x00);
-    e.outb(P + 7, 0x20);
-    CHECK(e.inw(P) == 0xffff);
+    e.out8(P + 6, 0xb0);
+    CHECK(e.in8(P + 6) == 0xb0);
+    e.out8(P + 2, 0x55);
+    e.out8(P + 3, 0xaa);
+    CHECK(e.in8(P + 2) == 0x55);
+    CHECK(e.in8(P + 3) == 0xaa);
+    CHECK(e.in8(P + 7) == 0x00);
+    CHECK(e.in8(PCTL) == 0x00);
+    e.out8(P + 7, 0xa1); // IDENTIFY PACKET to nobody
+    CHECK_FALSE(e.irq.level(14));
+    CHECK(e.in8(P + 7) == 0x00);
+    e.out8(P + 7, 0x20);
+    CHECK(e.in16(P) == 0xffff);
     // The master still answers once selected again, with the latched registers.
-    e.outb(P + 6, 0xa0);
-    CHECK(e.inb(P + 7) == DRDY_DSC);
-    CHECK(e.inb(P + 2) == 0x55);
+    e.out8(P + 6, 0xa0);
+    CHECK(e.in8(P + 7) == DRDY_DSC);
+    CHECK(e.in8(P + 2) == 0x55);
 }
 
 TEST_CASE("ide: a channel without drives floats") {
     IdeEnv e;
     for (uint16_t p = S; p < S + 8; ++p)
-        CHECK(e.inb(p) == 0xff);
-    CHECK(e.inb(SCTL) == 0xff);
-    CHECK(e.inw(S) == 0xffff);
-    e.outb(S + 2, 0x55);
-    CHECK(e.inb(S + 2) == 0xff);
-    e.outb(S + 7, 0xec);
-    CHECK_FALSE(e.irq.level[15]);
+        CHECK(e.in8(p) == 0xff);
+    CHECK(e.in8(SCTL) == 0xff);
+    CHECK(e.in16(S) == 0xffff);
+    e.out8(S + 2, 0x55);
+    CHECK(e.in8(S + 2) == 0xff);
+    e.out8(S + 7, 0xec);
+    CHECK_FALSE(e.irq.level(15));
 }
 
 TEST_CASE("ide: SRST soft reset leaves the signature, nIEN masks INTRQ") {
@@ -461,35 +433,35 @@ TEST_CASE("ide: SRST soft reset leaves the signature, nIEN masks INTRQ") {
     e.attach(0, 0, img.path);
     e.attach(0, 1, img.path, true);
     e.lba28(P, 1, 3, 1, 0x20); // slave starts a read
-    CHECK(e.irq.level[14]);
-    e.outb(PCTL, 0x06); // SRST | nIEN
-    CHECK_FALSE(e.irq.level[14]);
-    CHECK(e.inb(PCTL) == 0x80); // busy while in reset
-    e.outb(P + 7, 0xec);        // ignored during reset
-    e.outb(PCTL, 0x02);
-    CHECK(e.inb(PCTL) == DRDY_DSC);
-    CHECK(e.inb(P + 6) == 0xa0); // device 0 selected
-    CHECK(e.inb(P + 1) == 0x01);
-    CHECK(e.inb(P + 2) == 0x01);
-    CHECK(e.inb(P + 3) == 0x01);
-    CHECK(e.inb(P + 4) == 0x00);
-    CHECK(e.inb(P + 5) == 0x00);
-    e.outb(P + 6, 0xb0);
-    CHECK(e.inb(P + 7) == DRDY_DSC);
-    CHECK(e.inw(P) == 0); // the interrupted transfer is gone
+    CHECK(e.irq.level(14));
+    e.out8(PCTL, 0x06); // SRST | nIEN
+    CHECK_FALSE(e.irq.level(14));
+    CHECK(e.in8(PCTL) == 0x80); // busy while in reset
+    e.out8(P + 7, 0xec);        // ignored during reset
+    e.out8(PCTL, 0x02);
+    CHECK(e.in8(PCTL) == DRDY_DSC);
+    CHECK(e.in8(P + 6) == 0xa0); // device 0 selected
+    CHECK(e.in8(P + 1) == 0x01);
+    CHECK(e.in8(P + 2) == 0x01);
+    CHECK(e.in8(P + 3) == 0x01);
+    CHECK(e.in8(P + 4) == 0x00);
+    CHECK(e.in8(P + 5) == 0x00);
+    e.out8(P + 6, 0xb0);
+    CHECK(e.in8(P + 7) == DRDY_DSC);
+    CHECK(e.in16(P) == 0); // the interrupted transfer is gone
     // With nIEN set a completed command does not drive the line; clearing nIEN does.
-    e.outb(P + 7, 0xe7);
-    CHECK_FALSE(e.irq.level[14]);
-    e.outb(PCTL, 0x00);
-    CHECK(e.irq.level[14]);
-    e.inb(P + 7);
-    CHECK_FALSE(e.irq.level[14]);
+    e.out8(P + 7, 0xe7);
+    CHECK_FALSE(e.irq.level(14));
+    e.out8(PCTL, 0x00);
+    CHECK(e.irq.level(14));
+    e.in8(P + 7);
+    CHECK_FALSE(e.irq.level(14));
     // EXECUTE DEVICE DIAGNOSTIC: signature on both, device 0 selected, interrupt.
-    e.outb(P + 6, 0xb0);
-    e.outb(P + 7, 0x90);
-    CHECK(e.irq.level[14]);
-    CHECK(e.inb(P + 6) == 0xa0);
-    CHECK(e.inb(P + 1) == 0x01);
+    e.out8(P + 6, 0xb0);
+    e.out8(P + 7, 0x90);
+    CHECK(e.irq.level(14));
+    CHECK(e.in8(P + 6) == 0xa0);
+    CHECK(e.in8(P + 1) == 0x01);
 }
 
 TEST_CASE("ide: IDENTIFY word 93 tells device 0 whether device 1 is there") {
@@ -507,9 +479,9 @@ TEST_CASE("ide: controller reset, attach errors, detach") {
     e.attach(0, 0, img.path);
     e.lba28(P, 0, 0, 1, 0x20);
     e.ide.reset();
-    CHECK_FALSE(e.irq.level[14]);
-    CHECK(e.inb(P + 7) == DRDY_DSC);
-    CHECK(e.inw(P) == 0);
+    CHECK_FALSE(e.irq.level(14));
+    CHECK(e.in8(P + 7) == DRDY_DSC);
+    CHECK(e.in16(P) == 0);
     auto again = DiskImage::open(img.path, true);
     CHECK(e.ide.attach(0, 0, std::make_unique<IdeDrive>(std::move(again.image))) ==
           "ide.0 unit 0 is already in use");
@@ -521,7 +493,7 @@ TEST_CASE("ide: controller reset, attach errors, detach") {
           "ide: invalid CHS geometry for ide.1 unit 0");
     auto d = e.ide.detach(0, 0);
     CHECK(d != nullptr);
-    CHECK(e.inb(P + 7) == 0xff); // channel empty again
+    CHECK(e.in8(P + 7) == 0xff); // channel empty again
     CHECK(e.ide.detach(0, 0) == nullptr);
 }
 
@@ -552,20 +524,20 @@ TEST_CASE("ide: every register and command value on every channel is harmless") 
     e.attach(0, 0, img.path);
     for (unsigned cmd = 0; cmd < 256; ++cmd) {
         for (uint16_t base : {P, S}) {
-            e.outb(base + 6, uint8_t(cmd & 0x10 ? 0xb0 : 0xe0));
-            e.outb(base + 2, uint8_t(cmd));
-            e.outb(base + 7, uint8_t(cmd));
+            e.out8(base + 6, uint8_t(cmd & 0x10 ? 0xb0 : 0xe0));
+            e.out8(base + 2, uint8_t(cmd));
+            e.out8(base + 7, uint8_t(cmd));
             for (int i = 0; i < 300; ++i)
-                e.inw(base);
+                e.in16(base);
             for (int i = 0; i < 300; ++i)
-                e.outw(base, 0x1234);
+                e.out16(base, 0x1234);
             for (uint16_t p = base; p < base + 8; ++p)
-                e.inb(p);
+                e.in8(p);
             e.io.read(base + 6, 4);
         }
     }
     e.ide.reset();
-    CHECK(e.inb(P + 7) == DRDY_DSC);
+    CHECK(e.in8(P + 7) == DRDY_DSC);
     CHECK(e.identify(P, 0)[0] == 0x40);
 }
 

@@ -1,6 +1,7 @@
-// Test bench for the ISA/legacy devices: real PhysMap/IoPorts/VirtualClock, recording doubles for
-// InterruptLines and Platform. The clock runs at shift 0 (1 ns per instruction), so virtual time
-// in ns is the icount, and advance() stops at every timer deadline as the run loop does.
+// Test bench for the device models: real PhysMap/IoPorts/VirtualClock, recording doubles for
+// InterruptLines and Platform, port I/O and PCI configuration (mechanism #1) helpers. The clock
+// runs at shift 0 (1 ns per instruction), so virtual time in ns is the icount, and advance() stops
+// at every timer deadline as the run loop does.
 #pragma once
 
 #include "devices/device.h"
@@ -70,8 +71,10 @@ struct RecordingPlatform : Platform {
 };
 
 struct Bench {
+    explicit Bench(uint64_t ram_bytes = 1u << 20) : mem(ram_bytes) {}
+
     uint64_t icount = 0;
-    PhysMap mem{1u << 20};
+    PhysMap mem;
     IoPorts io;
     VirtualClock clock{icount, 0};
     RecordingIrq irq{icount};
@@ -98,6 +101,19 @@ struct Bench {
     void out8(uint16_t port, uint8_t v) { io.write(port, 1, v); }
     void out16(uint16_t port, uint16_t v) { io.write(port, 2, v); }
     void out32(uint16_t port, uint32_t v) { io.write(port, 4, v); }
+
+    // PCI configuration space through CONFIG_ADDRESS (0xCF8) and CONFIG_DATA (0xCFC + reg & 3).
+    static uint32_t pci_address(unsigned dev, unsigned fn, unsigned reg, unsigned bus = 0) {
+        return 0x80000000u | bus << 16 | dev << 11 | fn << 8 | (reg & 0xfc);
+    }
+    uint32_t pci_read(unsigned dev, unsigned fn, unsigned reg, unsigned size) {
+        io.write(0xcf8, 4, pci_address(dev, fn, reg));
+        return io.read(uint16_t(0xcfc + (reg & 3)), size);
+    }
+    void pci_write(unsigned dev, unsigned fn, unsigned reg, unsigned size, uint32_t v) {
+        io.write(0xcf8, 4, pci_address(dev, fn, reg));
+        io.write(uint16_t(0xcfc + (reg & 3)), size, v);
+    }
 };
 
 } // namespace rr86::test

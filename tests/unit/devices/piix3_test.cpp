@@ -1,4 +1,5 @@
 #include "devices/piix3.h"
+#include "tests/unit/devices/legacy_io_fixture.h"
 
 #include <doctest/doctest.h>
 
@@ -9,27 +10,8 @@ using namespace rr86;
 
 namespace {
 
-struct SbIrqs : InterruptLines {
-    void set_irq(unsigned, bool) override {}
-};
-
-struct SbPlatform : Platform {
-    std::vector<ResetSource> resets;
-    void request_reset(ResetSource s) override { resets.push_back(s); }
-    void request_shutdown() override {}
-    void request_exit(int) override {}
-    void set_a20(bool) override {}
-    bool a20() const override { return true; }
-};
-
-struct SbEnv {
-    uint64_t icount = 0;
-    PhysMap mem{1u << 20};
-    IoPorts io;
-    VirtualClock clock{icount, 0};
-    SbIrqs irq;
-    SbPlatform platform;
-    DeviceContext ctx{mem, io, clock, irq, platform};
+// PIIX3 alone at device 1 of bus 0.
+struct SbEnv : test::Bench {
     PciBus bus{ctx};
     Piix3 sb{ctx, bus};
     std::vector<uint16_t> elcr_calls;
@@ -39,13 +21,9 @@ struct SbEnv {
         sb.on_elcr = [this](uint16_t m) { elcr_calls.push_back(m); };
         sb.on_pm_io = [this](uint16_t base, bool en) { pm_calls.emplace_back(base, en); };
     }
-    uint32_t cfg_read(unsigned fn, unsigned reg, unsigned size) {
-        io.write(0xcf8, 4, 0x80000000u | 1u << 11 | fn << 8 | (reg & 0xfc));
-        return io.read(uint16_t(0xcfc + (reg & 3)), size);
-    }
+    uint32_t cfg_read(unsigned fn, unsigned reg, unsigned size) { return pci_read(1, fn, reg, size); }
     void cfg_write(unsigned fn, unsigned reg, unsigned size, uint32_t v) {
-        io.write(0xcf8, 4, 0x80000000u | 1u << 11 | fn << 8 | (reg & 0xfc));
-        io.write(uint16_t(0xcfc + (reg & 3)), size, v);
+        pci_write(1, fn, reg, size, v);
     }
 };
 
