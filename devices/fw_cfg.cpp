@@ -76,36 +76,6 @@ std::string read_host_file(const std::string& path, std::vector<uint8_t>& out) {
     ::close(fd);
     return {};
 }
-
-// QEMU option syntax: comma-separated key=value pairs, ",," for a literal comma; a first item
-// without '=' is the implied "name".
-std::string split_option(const std::string& s,
-                         std::vector<std::pair<std::string, std::string>>& kv) {
-    std::string cur;
-    std::vector<std::string> items;
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == ',' && i + 1 < s.size() && s[i + 1] == ',') {
-            cur += ',';
-            ++i;
-        } else if (s[i] == ',') {
-            items.push_back(cur);
-            cur.clear();
-        } else {
-            cur += s[i];
-        }
-    }
-    items.push_back(cur);
-    for (size_t i = 0; i < items.size(); ++i) {
-        size_t eq = items[i].find('=');
-        if (eq == std::string::npos) {
-            if (i != 0) return "-fw_cfg: parameter '" + items[i] + "' has no value";
-            kv.emplace_back("name", items[i]);
-        } else {
-            kv.emplace_back(items[i].substr(0, eq), items[i].substr(eq + 1));
-        }
-    }
-    return {};
-}
 } // namespace
 
 FwCfgBlobResult make_fw_cfg_blob(const std::string& name, const std::string* file,
@@ -136,33 +106,6 @@ FwCfgBlobResult make_fw_cfg_blob(const std::string& name, const std::string* fil
     std::string err = read_host_file(*file, r.blob.data);
     if (!err.empty()) r.error = "-fw_cfg: can't load " + *file + ": " + err;
     return r;
-}
-
-FwCfgBlobResult parse_fw_cfg_option(const std::string& value) {
-    std::vector<std::pair<std::string, std::string>> kv;
-    FwCfgBlobResult r;
-    if (std::string err = split_option(value, kv); !err.empty()) {
-        r.error = err;
-        return r;
-    }
-    std::string name;
-    const std::string *file = nullptr, *string = nullptr;
-    for (const auto& [k, v] : kv) {
-        if (k == "name") {
-            name = v;
-        } else if (k == "file") {
-            file = &v;
-        } else if (k == "string") {
-            string = &v;
-        } else if (k == "gen_id") {
-            r.error = "-fw_cfg: gen_id is not supported";
-            return r;
-        } else {
-            r.error = "-fw_cfg: invalid parameter '" + k + "'";
-            return r;
-        }
-    }
-    return make_fw_cfg_blob(name, file, string);
 }
 
 FwCfg::FwCfg(DeviceContext& ctx, const FwCfgConfig& cfg) : io_(ctx.io), mem_(ctx.mem) {

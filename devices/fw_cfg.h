@@ -62,10 +62,9 @@ struct FwCfgBlobResult {
     bool ok() const { return error.empty(); }
 };
 
-// Parses the value of `-fw_cfg [name=]NAME,file=PATH` or `-fw_cfg [name=]NAME,string=TEXT` (QEMU
-// option syntax: ",," is a literal comma) and loads the contents.
-FwCfgBlobResult parse_fw_cfg_option(const std::string& value);
-// The same checks and loading for already split parameters (exactly one of file/string).
+// The blob of `-fw_cfg name=NAME,file=PATH` or `-fw_cfg name=NAME,string=TEXT`, from the parameters
+// the option parser (engine/machine_config.cpp) split: checks the name (QEMU's rules) and that
+// exactly one of file and string is given, and loads the file.
 FwCfgBlobResult make_fw_cfg_blob(const std::string& name, const std::string* file,
                                  const std::string* string);
 

@@ -52,6 +52,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 expect_error "$work"                   run -drive "file=$work,format=raw,if=ide"
 expect_error "$work/missing.txt"       run -fw_cfg "name=opt/x,file=$work/missing.txt"
+expect_error "$work/a,b.txt"           run -fw_cfg "name=opt/x,file=$work/a,,b.txt" # ",," is a comma
+expect_error "unknown parameter 'strin'" run -fw_cfg name=opt/a,strin=x
 
 # --version and --help succeed.
 "$rr86" --version >/dev/null 2>&1 && pass=$((pass + 1)) || { echo "FAIL: --version"; fails=$((fails + 1)); }
