@@ -39,6 +39,21 @@ enum : uint8_t {
 
 enum : uint8_t { kCIrqf = 0x80, kCPf = 0x40, kCAf = 0x20, kCUf = 0x10 };
 
+// The registers that show the clock (time_byte / write_time_byte).
+bool is_time_register(uint8_t index) {
+    switch (index) {
+    case kSeconds:
+    case kMinutes:
+    case kHours:
+    case kDayOfWeek:
+    case kDayOfMonth:
+    case kMonth:
+    case kYear:
+    case kCentury: return true;
+    default: return false;
+    }
+}
+
 int64_t floor_div(int64_t a, int64_t b) {
     int64_t q = a / b;
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
@@ -175,15 +190,8 @@ void CmosRtc::port_write8(uint16_t port, uint8_t value) {
 }
 
 uint8_t CmosRtc::read_register(uint8_t index) {
+    if (is_time_register(index)) return time_byte(index);
     switch (index) {
-    case kSeconds:
-    case kMinutes:
-    case kHours:
-    case kDayOfWeek:
-    case kDayOfMonth:
-    case kMonth:
-    case kYear:
-    case kCentury: return time_byte(index);
     case kRegA: {
         int64_t phase = floor_mod(now_ns() - origin_ns_, kSec);
         bool uip = clock_running() && phase >= kSec - kUipLeadNs;
@@ -205,20 +213,14 @@ uint8_t CmosRtc::read_register(uint8_t index) {
 }
 
 void CmosRtc::write_register(uint8_t index, uint8_t value) {
-    switch (index) {
-    case kSeconds:
-    case kMinutes:
-    case kHours:
-    case kDayOfWeek:
-    case kDayOfMonth:
-    case kMonth:
-    case kYear:
-    case kCentury:
+    if (is_time_register(index)) {
         sync_flags();
         write_time_byte(index, value);
         update_irq();
         rearm();
         return;
+    }
+    switch (index) {
     case kSecondsAlarm:
     case kMinutesAlarm:
     case kHoursAlarm:
