@@ -10,6 +10,14 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/Transforms/IPO/AlwaysInliner.h>
+#include <llvm/Transforms/IPO/GlobalDCE.h>
+#include <llvm/Transforms/InstCombine/InstCombine.h>
+#include <llvm/Transforms/Scalar/DeadStoreElimination.h>
+#include <llvm/Transforms/Scalar/EarlyCSE.h>
+#include <llvm/Transforms/Scalar/GVN.h>
+#include <llvm/Transforms/Scalar/SROA.h>
+#include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 
 #include <cstddef>
@@ -46,7 +54,8 @@ void collect_value(const llvm::Value* v, std::unordered_set<const llvm::GlobalVa
     if (auto* gv = llvm::dyn_cast<llvm::GlobalValue>(v)) return collect(gv, keep, seen);
     auto* c = llvm::dyn_cast<llvm::Constant>(v);
     if (!c || !seen.insert(c).second) return;
-    for (const llvm::Use& op : c->operands()) collect_value(op.get(), keep, seen);
+    for (const llvm::Use& op : c->operands())
+        collect_value(op.get(), keep, seen);
 }
 
 void collect(const llvm::GlobalValue* gv, std::unordered_set<const llvm::GlobalValue*>& keep,
@@ -57,7 +66,8 @@ void collect(const llvm::GlobalValue* gv, std::unordered_set<const llvm::GlobalV
     } else if (auto* f = llvm::dyn_cast<llvm::Function>(gv)) {
         for (const llvm::BasicBlock& bb : *f)
             for (const llvm::Instruction& in : bb)
-                for (const llvm::Use& op : in.operands()) collect_value(op.get(), keep, seen);
+                for (const llvm::Use& op : in.operands())
+                    collect_value(op.get(), keep, seen);
     } else if (auto* a = llvm::dyn_cast<llvm::GlobalAlias>(gv)) {
         collect_value(a->getAliasee(), keep, seen);
     }
@@ -135,6 +145,8 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         llvm::Value* insn_ptr = b.CreateConstInBoundsGEP1_64(i8, table, k * sizeof(Insn));
         if (sem[k]) {
             auto* callee = llvm::cast<llvm::Function>(vmap[sem[k]]);
+            callee->removeFnAttr(llvm::Attribute::NoInline);
+            callee->addFnAttr(llvm::Attribute::AlwaysInline);
             b.CreateCall(callee, {cpu, insn_ptr});
         } else {
             llvm::Value* native = b.CreateIntToPtr(
@@ -143,8 +155,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         }
         auto* on_fault = llvm::BasicBlock::Create(ctx, "fault", fn);
         auto* retired = llvm::BasicBlock::Create(ctx, "retired", fn);
-        llvm::Value* faulted =
-            b.CreateICmpNE(b.CreateLoad(i8, field(kFaultActive)), b.getInt8(0));
+        llvm::Value* faulted = b.CreateICmpNE(b.CreateLoad(i8, field(kFaultActive)), b.getInt8(0));
         b.CreateCondBr(faulted, on_fault, retired);
 
         b.SetInsertPoint(on_fault);
@@ -194,7 +205,24 @@ void BlockTranslator::optimise(llvm::Module& m) {
     pb.registerFunctionAnalyses(fam);
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+    // The semantics arrive optimised (-O2 in the bitcode): what is left to do is inlining them
+    // into the block with their Insn constant, folding what that constant decides, and passing
+    // values (EIP, flags, registers) from one instruction to the next. A full -O2 pipeline on the
+    // inlined code costs several times more for little gain.
+    llvm::ModulePassManager mpm;
+    mpm.addPass(llvm::AlwaysInlinerPass());
+    llvm::FunctionPassManager fpm;
+    fpm.addPass(llvm::SROAPass(llvm::SROAOptions::ModifyCFG));
+    fpm.addPass(llvm::EarlyCSEPass(true));
+    fpm.addPass(llvm::InstCombinePass());
+    fpm.addPass(llvm::SimplifyCFGPass());
+    fpm.addPass(llvm::GVNPass());
+    fpm.addPass(llvm::DSEPass());
+    fpm.addPass(llvm::SimplifyCFGPass());
+    mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
+    mpm.addPass(llvm::GlobalDCEPass());
+    if (const char* env = std::getenv("RR86_JIT_OPT"); env && *env == '2')
+        mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
     mpm.run(m, mam);
 }
 

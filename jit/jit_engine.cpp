@@ -13,11 +13,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 namespace rr86::jit {
 
@@ -49,15 +50,25 @@ struct JitEngine::Core {
 
     std::mutex compile_mu; // one compile at a time: the context and bitcode module are shared
     uint64_t next_id = 0;
+    bool ready = false; // init() succeeded
+
+    // Compiled code by the bytes of the decoded instructions it was made from: translated code
+    // depends on nothing else (not the block's address), so a block decoded again after an
+    // invalidation (SeaBIOS's PAM changes drop every block, many times) reuses the code of an
+    // identical earlier block instead of compiling it again. Bounded: cleared when full (blocks
+    // keep their own references).
+    static constexpr size_t kMaxReuse = 16384;
+    struct Slot;
+    std::unordered_map<std::string, std::shared_ptr<Slot>> reuse;
     bool trace = std::getenv("RR86_JIT_TRACE") != nullptr; // one line per compiled block
 
     mutable std::mutex stats_mu;
     JitStats totals;
     std::vector<double> times_ms;
 
-    bool init(std::string& error);
-    struct Slot;
-    bool compile(const std::vector<Insn>& insns, Slot& slot);
+    bool init(ExecMode mode, std::string& error);
+    // Fills `slot` with code for `insns`, from the reuse map or compiled now.
+    bool compile(const std::vector<Insn>& insns, const std::shared_ptr<Slot>& slot);
 };
 
 // A block's compiled code: frees it (its ResourceTracker) when the block and any queued job for
@@ -69,9 +80,10 @@ struct JitEngine::Core::Slot final : CompiledCode {
     }
     std::shared_ptr<Core> core;
     llvm::orc::ResourceTrackerSP rt;
+    std::shared_ptr<Slot> shared; // the identical block's code this one reuses
 };
 
-bool JitEngine::Core::init(std::string& error) {
+bool JitEngine::Core::init(ExecMode mode, std::string& error) {
     static std::once_flag once;
     std::call_once(once, [] {
         llvm::InitializeNativeTarget();
@@ -82,6 +94,12 @@ bool JitEngine::Core::init(std::string& error) {
         error = "jit: " + llvm::toString(jtmb.takeError());
         return false;
     }
+    // Compiling on the vCPU thread (jit) must be quick: fast instruction selection and register
+    // allocation. A background compile (tiered) of a block known to be hot can afford the default.
+    jtmb->setCodeGenOptLevel(mode == ExecMode::Jit ? llvm::CodeGenOptLevel::None
+                                                   : llvm::CodeGenOptLevel::Default);
+    if (const char* cg = std::getenv("RR86_JIT_CG")) // experiments: 0..3
+        jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel(std::atoi(cg) & 3));
     auto machine = jtmb->createTargetMachine();
     if (!machine) {
         error = "jit: " + llvm::toString(machine.takeError());
@@ -115,11 +133,22 @@ bool JitEngine::Core::init(std::string& error) {
     bc = BitcodeModule::load(*tsctx.getContext(), error);
     if (!bc) return false;
     translator = std::make_unique<BlockTranslator>(*bc, tm.get());
+    ready = true;
     return true;
 }
 
-bool JitEngine::Core::compile(const std::vector<Insn>& insns, Slot& slot) {
+bool JitEngine::Core::compile(const std::vector<Insn>& insns, const std::shared_ptr<Slot>& sp) {
     std::lock_guard guard(compile_mu);
+    if (!ready) return false;
+    Slot& slot = *sp;
+    std::string key(reinterpret_cast<const char*>(insns.data()), insns.size() * sizeof(Insn));
+    if (auto it = reuse.find(key); it != reuse.end()) {
+        slot.shared = it->second;
+        slot.fn.store(it->second->fn.load(std::memory_order_relaxed), std::memory_order_release);
+        std::lock_guard g(stats_mu);
+        ++totals.reused;
+        return true;
+    }
     auto t0 = std::chrono::steady_clock::now();
     std::string name = fmt::format("rr86_block_{}", next_id++);
     TranslateInfo info;
@@ -140,11 +169,14 @@ bool JitEngine::Core::compile(const std::vector<Insn>& insns, Slot& slot) {
         std::string msg = llvm::toString(addr.takeError());
         llvm::consumeError(rt->remove());
         std::lock_guard g(stats_mu);
-        if (totals.failed++ == 0) fmt::print(stderr, "rr86: jit: {} stays interpreted: {}\n", name, msg);
+        if (totals.failed++ == 0)
+            fmt::print(stderr, "rr86: jit: {} stays interpreted: {}\n", name, msg);
         return false;
     }
     slot.rt = std::move(rt);
     slot.fn.store(addr->toPtr<void (*)(Cpu&)>(), std::memory_order_release);
+    if (reuse.size() >= kMaxReuse) reuse.clear();
+    reuse.emplace(std::move(key), sp);
     auto t2 = std::chrono::steady_clock::now();
     double ms = std::chrono::duration<double, std::milli>(t2 - t0).count();
     if (trace)
@@ -165,7 +197,7 @@ bool JitEngine::Core::compile(const std::vector<Insn>& insns, Slot& slot) {
 // The background compile thread of the tiered mode.
 class JitEngine::Worker {
   public:
-    explicit Worker(Core& core) : core_(core), thread_([this] { loop(); }) {}
+    Worker(Core& core, ExecMode mode) : core_(core), mode_(mode), thread_([this] { loop(); }) {}
     ~Worker() {
         {
             std::lock_guard g(mu_);
@@ -192,6 +224,11 @@ class JitEngine::Worker {
         std::vector<Insn> insns;
     };
     void loop() {
+        // LLVM is set up here, not on the vCPU thread: the guest starts at once (wall-clock
+        // timing of host events is part of what gets recorded) and interprets meanwhile.
+        std::string error;
+        if (!core_.init(mode_, error))
+            fmt::print(stderr, "rr86: warning: {}; interpreting\n", error);
         std::unique_lock g(mu_);
         for (;;) {
             cv_.wait(g, [&] { return stop_ || !queue_.empty(); });
@@ -205,7 +242,7 @@ class JitEngine::Worker {
                 std::lock_guard s(core_.stats_mu);
                 ++core_.totals.skipped;
             } else {
-                core_.compile(job.insns, *job.slot);
+                core_.compile(job.insns, job.slot);
             }
             job = {};
             g.lock();
@@ -214,6 +251,7 @@ class JitEngine::Worker {
         }
     }
     Core& core_;
+    ExecMode mode_;
     std::mutex mu_;
     std::condition_variable cv_, idle_;
     std::deque<Job> queue_;
@@ -223,10 +261,15 @@ class JitEngine::Worker {
 
 JitEngine::JitEngine(ExecMode mode, uint32_t threshold, std::shared_ptr<Core> core)
     : mode_(mode), threshold_(threshold), core_(std::move(core)) {
-    if (mode_ == ExecMode::Tiered) worker_ = std::make_unique<Worker>(*core_);
+    if (mode_ == ExecMode::Tiered) worker_ = std::make_unique<Worker>(*core_, mode_);
 }
 
-JitEngine::~JitEngine() = default;
+JitEngine::~JitEngine() {
+    worker_.reset();
+    // The reuse map's slots hold the core: break the cycle (blocks still alive keep theirs).
+    std::lock_guard g(core_->compile_mu);
+    core_->reuse.clear();
+}
 
 std::unique_ptr<JitEngine> JitEngine::create(ExecMode mode, std::string& error,
                                              uint32_t threshold) {
@@ -235,14 +278,14 @@ std::unique_ptr<JitEngine> JitEngine::create(ExecMode mode, std::string& error,
         return nullptr;
     }
     auto core = std::make_shared<Core>();
-    if (!core->init(error)) return nullptr;
+    if (mode == ExecMode::Jit && !core->init(mode, error)) return nullptr;
     return std::unique_ptr<JitEngine>(new JitEngine(mode, threshold, std::move(core)));
 }
 
 void JitEngine::on_block(Block& b) {
     if (mode_ == ExecMode::Jit) {
         auto slot = std::make_shared<Core::Slot>(core_);
-        core_->compile(b.insns, *slot);
+        core_->compile(b.insns, slot);
         b.jit = std::move(slot); // a failed compile leaves fn null: interpreted from now on
         return;
     }
@@ -270,9 +313,10 @@ JitStats JitEngine::stats() const {
 std::string JitEngine::stats_line() const {
     JitStats s = stats();
     return fmt::format("jit ({}): {} blocks compiled ({} instructions, {} native calls), {:.1f} ms "
-                       "total, median {:.2f} ms, max {:.2f} ms per block; {} failed, {} skipped",
+                       "total, median {:.2f} ms, max {:.2f} ms per block; {} reused, {} failed, "
+                       "{} skipped",
                        exec_mode_name(mode_), s.compiled, s.insns, s.native_calls, s.total_ms,
-                       s.median_ms, s.max_ms, s.failed, s.skipped);
+                       s.median_ms, s.max_ms, s.reused, s.failed, s.skipped);
 }
 
 } // namespace rr86::jit

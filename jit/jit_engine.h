@@ -26,13 +26,14 @@ std::optional<ExecMode> parse_exec_mode(std::string_view s);
 const char* exec_mode_name(ExecMode m);
 
 struct JitStats {
-    uint64_t compiled = 0;      // blocks compiled
-    uint64_t failed = 0;        // blocks that could not be compiled (they stay interpreted)
-    uint64_t skipped = 0;       // queued blocks dropped before their compile started
-    uint64_t insns = 0;         // instructions in compiled blocks
-    uint64_t native_calls = 0;  // of those, calls to native handlers (no bitcode found)
-    double total_ms = 0;        // wall time spent translating, optimising and generating code
-    double median_ms = 0;       // per block
+    uint64_t compiled = 0;     // blocks compiled
+    uint64_t failed = 0;       // blocks that could not be compiled (they stay interpreted)
+    uint64_t skipped = 0;      // queued blocks dropped before their compile started
+    uint64_t reused = 0;       // blocks given the code of an identical block compiled earlier
+    uint64_t insns = 0;        // instructions in compiled blocks
+    uint64_t native_calls = 0; // of those, calls to native handlers (no bitcode found)
+    double total_ms = 0;       // wall time spent translating, optimising and generating code
+    double median_ms = 0;      // per block
     double max_ms = 0;
 };
 

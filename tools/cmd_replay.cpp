@@ -54,6 +54,7 @@ int replay_trace(const ReplayOptions& o, const MachineArgs& extra) {
         fmt::print(stderr, "rr86: {}\n", error);
         return 2;
     }
+    session->set_exec(o.exec);
     replay::Replayer replayer(*reader, session->machine());
     bool ok = replayer.run();
     if (!ok) {
@@ -76,6 +77,7 @@ void add_replay_command(CLI::App& app, CommandContext& ctx) {
     cmd->add_flag("--allow-image-change", o->allow_image_change,
                   "Replay even if a firmware or disk image differs from the recorded one");
     cmd->add_flag("--summary", o->summary, "Print instructions, outcome and state hash");
+    add_exec_option(cmd, o->exec);
     cmd->callback([&ctx, o] { ctx.exit_code = replay_trace(*o, ctx.machine_args); });
 }
 

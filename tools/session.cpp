@@ -1,5 +1,7 @@
 #include "tools/session.h"
 
+#include "jit/jit_engine.h"
+
 #include <fmt/core.h>
 
 namespace rr86::tools {
@@ -9,6 +11,26 @@ void add_session_options(CLI::App* cmd, SessionOptions& opts) {
                     "Stop after this many instructions (outcome 'hang', exit code 124)");
     cmd->add_flag("--summary", opts.summary,
                   "Print instructions, outcome and state hash on stderr at the end");
+    add_exec_option(cmd, opts.exec);
+}
+
+void add_exec_option(CLI::App* cmd, std::string& exec) {
+    cmd->add_option("--exec", exec,
+                    "Engine: interp, jit (compile every block first) or tiered (compile hot "
+                    "blocks in the background; default)")
+        ->check(CLI::IsMember({"interp", "jit", "tiered"}));
+}
+
+void Session::set_exec(const std::string& exec) {
+    auto mode = jit::parse_exec_mode(exec);
+    if (!mode || *mode == jit::ExecMode::Interp || jit_) return;
+    std::string error;
+    jit_ = jit::JitEngine::create(*mode, error);
+    if (!jit_) {
+        fmt::print(stderr, "rr86: warning: {}; interpreting\n", error);
+        return;
+    }
+    machine_->interp().set_code_tier(jit_.get());
 }
 
 std::unique_ptr<Session> Session::create(const MachineArgs& args, const Overrides& o,
@@ -49,6 +71,7 @@ std::unique_ptr<Session> Session::create(const MachineArgs& args, const Override
 Session::~Session() = default;
 
 Outcome Session::run(const SessionOptions& opts) {
+    set_exec(opts.exec);
     return machine_->run(opts.max_instructions ? opts.max_instructions : UINT64_MAX);
 }
 
@@ -56,6 +79,7 @@ void Session::print_summary(const Outcome& out) const {
     fmt::print(stderr, "rr86: {} instructions, outcome {} (status {}), state hash {}\n",
                machine_->cpu().s.icount, outcome_name(out.kind), out.status,
                machine_->state_hash().hex());
+    if (jit_) fmt::print(stderr, "rr86: {}\n", jit_->stats_line());
 }
 
 int exit_code_of(const Outcome& out) {

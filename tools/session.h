@@ -11,11 +11,19 @@
 #include <memory>
 #include <string>
 
+namespace rr86::jit {
+class JitEngine;
+}
+
 namespace rr86::tools {
+
+// --exec=interp|jit|tiered for the subcommands that run a machine.
+void add_exec_option(CLI::App* cmd, std::string& exec);
 
 struct SessionOptions {
     uint64_t max_instructions = 0; // 0: no limit
     bool summary = false;
+    std::string exec = "tiered"; // interp | jit | tiered (jit/jit_engine.h)
 };
 
 void add_session_options(CLI::App* cmd, SessionOptions& opts);
@@ -35,10 +43,14 @@ class Session {
     Machine& machine() { return *machine_; }
     const MachineConfig& config() const { return cfg_; }
     Outcome run(const SessionOptions& opts);
+    // Which engine runs the guest (interp, jit, tiered); the guest sees no difference. If LLVM
+    // cannot be set up, warns and interprets.
+    void set_exec(const std::string& exec);
     void print_summary(const Outcome& out) const;
 
   private:
     Session() = default;
+    std::unique_ptr<jit::JitEngine> jit_; // outlives the machine's blocks' use of it
     MachineConfig cfg_;
     ByteSink serial_, debugcon_;
     std::unique_ptr<Machine> machine_;

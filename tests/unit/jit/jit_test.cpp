@@ -38,7 +38,8 @@ void run_sliced(CpuFixture& f, uint64_t max, uint64_t slice) {
 void check_same(CpuFixture& a, CpuFixture& b) {
     CHECK(a.s().icount == b.s().icount);
     CHECK(a.s().eip == b.s().eip);
-    for (unsigned r = 0; r < 8; ++r) CHECK(a.s().gpr[r] == b.s().gpr[r]);
+    for (unsigned r = 0; r < 8; ++r)
+        CHECK(a.s().gpr[r] == b.s().gpr[r]);
     CHECK(a.s().eflags == b.s().eflags);
     CHECK(std::memcmp(&a.s(), &b.s(), sizeof(CpuState)) == 0);
     CHECK(std::memcmp(a.mem.ram(), b.mem.ram(), a.mem.ram_size()) == 0);
@@ -62,16 +63,16 @@ void compare(const std::function<void(CpuFixture&)>& setup, ExecMode mode = Exec
 // A loop: sums 1..N into EAX with memory traffic, then HLT.
 void loop_program(CpuFixture& f) {
     f.code({
-        0x66, 0x31, 0xc0,                   // xor eax, eax
-        0xb9, 0xe8, 0x03,                   // mov cx, 1000
-        0xbe, 0x00, 0x20,                   // mov si, 0x2000
-        0x66, 0x01, 0xc8,                   // l: add eax, ecx
-        0x89, 0x04,                         // mov [si], ax
-        0x83, 0xc6, 0x02,                   // add si, 2
-        0x81, 0xe6, 0xff, 0x2f,             // and si, 0x2fff
-        0x66, 0x0f, 0xaf, 0xd8,             // imul ebx, eax
-        0xe2, 0xee,                         // loop l
-        0xf4,                               // hlt
+        0x66, 0x31, 0xc0,       // xor eax, eax
+        0xb9, 0xe8, 0x03,       // mov cx, 1000
+        0xbe, 0x00, 0x20,       // mov si, 0x2000
+        0x66, 0x01, 0xc8,       // l: add eax, ecx
+        0x89, 0x04,             // mov [si], ax
+        0x83, 0xc6, 0x02,       // add si, 2
+        0x81, 0xe6, 0xff, 0x2f, // and si, 0x2fff
+        0x66, 0x0f, 0xaf, 0xd8, // imul ebx, eax
+        0xe2, 0xee,             // loop l
+        0xf4,                   // hlt
     });
     f.s().gpr[EBX] = 3;
 }
@@ -111,7 +112,7 @@ TEST_CASE("jit: a fault inside a compiled block restores EIP and delivers it") {
         f.poke_as<uint16_t>(13 * 4, 0x3000);
         f.poke_as<uint16_t>(13 * 4 + 2, 0);
         f.poke(0x3000, {0x58, 0xa3, 0x00, 0x50, 0xf4}); // pop ax ; mov [0x5000], ax ; hlt
-        f.code({0x40, 0x40, 0x8b, 0x07, 0x40, 0xf4});    // inc ax x2 ; mov ax, [bx] ; inc ax
+        f.code({0x40, 0x40, 0x8b, 0x07, 0x40, 0xf4});   // inc ax x2 ; mov ax, [bx] ; inc ax
         f.s().gpr[EBX] = 0xffff;
     };
     compare(setup);
@@ -138,7 +139,8 @@ TEST_CASE("jit: self-modifying code patches the next instruction of the running 
         });
         f.s().gpr[ECX] = 5;
     };
-    for (uint64_t slice : {0, 2}) compare(setup, ExecMode::Jit, slice);
+    for (uint64_t slice : {0, 2})
+        compare(setup, ExecMode::Jit, slice);
     CpuFixture f;
     setup(f);
     auto engine = make_engine(ExecMode::Jit);
@@ -149,24 +151,25 @@ TEST_CASE("jit: self-modifying code patches the next instruction of the running 
 
 TEST_CASE("jit: REP string instructions across budget boundaries") {
     auto setup = [](CpuFixture& f) {
-        for (uint32_t i = 0; i < 3000; ++i) f.poke_as<uint8_t>(0x10000 + i, uint8_t(i * 7));
+        for (uint32_t i = 0; i < 3000; ++i)
+            f.poke_as<uint8_t>(0x10000 + i, uint8_t(i * 7));
         f.code({
-            0xb8, 0x00, 0x10,       // mov ax, 0x1000
-            0x8e, 0xd8,             // mov ds, ax
-            0xb8, 0x00, 0x30,       // mov ax, 0x3000
-            0x8e, 0xc0,             // mov es, ax
-            0x31, 0xf6,             // xor si, si
-            0x31, 0xff,             // xor di, di
-            0xb9, 0xb8, 0x0b,       // mov cx, 3000
-            0xfc,                   // cld
-            0xf3, 0xa4,             // rep movsb
-            0xb9, 0x64, 0x00,       // mov cx, 100
-            0x31, 0xff,             // xor di, di
-            0xf3, 0xa6,             // repe cmpsb (from si=3000 vs di=0: stops early)
-            0xb0, 0x55,             // mov al, 0x55
-            0xb9, 0x10, 0x00,       // mov cx, 16
-            0xf3, 0xaa,             // rep stosb
-            0xf4,                   // hlt
+            0xb8, 0x00, 0x10, // mov ax, 0x1000
+            0x8e, 0xd8,       // mov ds, ax
+            0xb8, 0x00, 0x30, // mov ax, 0x3000
+            0x8e, 0xc0,       // mov es, ax
+            0x31, 0xf6,       // xor si, si
+            0x31, 0xff,       // xor di, di
+            0xb9, 0xb8, 0x0b, // mov cx, 3000
+            0xfc,             // cld
+            0xf3, 0xa4,       // rep movsb
+            0xb9, 0x64, 0x00, // mov cx, 100
+            0x31, 0xff,       // xor di, di
+            0xf3, 0xa6,       // repe cmpsb (from si=3000 vs di=0: stops early)
+            0xb0, 0x55,       // mov al, 0x55
+            0xb9, 0x10, 0x00, // mov cx, 16
+            0xf3, 0xaa,       // rep stosb
+            0xf4,             // hlt
         });
     };
     for (uint64_t slice : {0, 1, 10, 999, 1001}) {
@@ -180,21 +183,22 @@ TEST_CASE("jit: 32-bit protected mode program with stack and calls") {
         f.flat32();
         f.s().gpr[ESP] = 0x9000;
         f.code({
-            0xb9, 0x00, 0x01, 0x00, 0x00, // mov ecx, 256
-            0x31, 0xc0,                   // xor eax, eax
-            0x51,                         // l: push ecx
-            0xe8, 0x05, 0x00, 0x00, 0x00, // call f
-            0x59,                         // pop ecx
-            0xe2, 0xf7,                   // loop l
-            0xf4,                         // hlt
-            0x90,                         // nop
-            0x01, 0xc8,                   // f: add eax, ecx
-            0xc1, 0xc0, 0x03,             // rol eax, 3
+            0xb9, 0x00, 0x01, 0x00, 0x00,             // mov ecx, 256
+            0x31, 0xc0,                               // xor eax, eax
+            0x51,                                     // l: push ecx
+            0xe8, 0x05, 0x00, 0x00, 0x00,             // call f
+            0x59,                                     // pop ecx
+            0xe2, 0xf7,                               // loop l
+            0xf4,                                     // hlt
+            0x90,                                     // nop
+            0x01, 0xc8,                               // f: add eax, ecx
+            0xc1, 0xc0, 0x03,                         // rol eax, 3
             0x89, 0x04, 0x8d, 0x00, 0x40, 0x00, 0x00, // mov [ecx*4+0x4000], eax
-            0xc3,                         // ret
+            0xc3,                                     // ret
         });
     };
-    for (uint64_t slice : {0, 4, 13}) compare(setup, ExecMode::Jit, slice);
+    for (uint64_t slice : {0, 4, 13})
+        compare(setup, ExecMode::Jit, slice);
 }
 
 TEST_CASE("jit: a dropped block's code never runs again") {
