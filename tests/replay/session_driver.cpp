@@ -76,6 +76,15 @@ int main(int argc, char** argv) {
         send_line(mon, "device_add ide-hd,drive=hot,bus=ide.0,unit=0,bootindex=1");
     }
     send_line(mon, "cont");
+    // Wait until the vCPU thread answers (it has started running the guest), so that the delay
+    // below is measured from a running guest, not from a process still starting up.
+    send_line(mon, "info status");
+    std::string reply;
+    char rbuf[256];
+    ssize_t rn;
+    while (reply.find("VM status: running") == std::string::npos &&
+           (rn = read(mon, rbuf, sizeof rbuf)) > 0)
+        reply.append(rbuf, size_t(rn));
     std::random_device rd; // host randomness only decides wall-clock timing, which is logged
     int delay = std::uniform_int_distribution<int>(1, delay_max)(rd);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
