@@ -203,7 +203,14 @@ StateHash Machine::state_hash() const {
     XXH3_state_t* st = XXH3_createState();
     XXH3_128bits_reset(st);
     XXH3_128bits_update(st, &cpu_.s, sizeof cpu_.s);
-    XXH3_128bits_update(st, const_cast<PhysMap&>(mem_).ram(), mem_.ram_size());
+    // Written pages with their index; a page never written is zero and adds nothing, so the
+    // hash does not depend on which zero pages happen to be mapped in.
+    const uint8_t* ram = const_cast<PhysMap&>(mem_).ram();
+    for (uint64_t page = 0; page < mem_.ram_size() / kPageSize; ++page) {
+        if (!mem_.page_written(page)) continue;
+        XXH3_128bits_update(st, &page, sizeof page);
+        XXH3_128bits_update(st, ram + page * kPageSize, kPageSize);
+    }
     XXH128_hash_t h = XXH3_128bits_digest(st);
     XXH3_freeState(st);
     return {h.high64, h.low64};

@@ -16,8 +16,8 @@ void add_session_options(CLI::App* cmd, SessionOptions& opts) {
 
 void add_exec_option(CLI::App* cmd, std::string& exec) {
     cmd->add_option("--exec", exec,
-                    "Engine: interp, jit (compile every block first) or tiered (compile hot "
-                    "blocks in the background; default)")
+                    "Engine: interp (default), jit (compile every block first) or tiered "
+                    "(compile hot blocks in the background)")
         ->check(CLI::IsMember({"interp", "jit", "tiered"}));
 }
 

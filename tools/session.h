@@ -23,7 +23,9 @@ void add_exec_option(CLI::App* cmd, std::string& exec);
 struct SessionOptions {
     uint64_t max_instructions = 0; // 0: no limit
     bool summary = false;
-    std::string exec = "tiered"; // interp | jit | tiered (jit/jit_engine.h)
+    // interp | jit | tiered (jit/jit_engine.h). interp is the default until the JIT pays for its
+    // start-up on short sessions (issue 6: tiered is ~15 ms slower cold on the SeaBIOS boot).
+    std::string exec = "interp";
 };
 
 void add_session_options(CLI::App* cmd, SessionOptions& opts);

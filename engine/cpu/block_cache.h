@@ -34,6 +34,11 @@ struct Block {
     // executions for tiering.
     std::shared_ptr<CompiledCode> jit;
     uint32_t runs = 0;
+    // The block that ran after this one last time, keyed like the interpreter's jump cache (a
+    // cache of block_at(linear, mode), valid while `next_epoch` is the interpreter's epoch).
+    Block* next = nullptr;
+    uint32_t next_linear = 0;
+    uint64_t next_epoch = 0;
 };
 
 class BlockCache {

@@ -100,10 +100,35 @@ bool Interpreter::take_interrupt() {
     return false;
 }
 
+// After a block that finished cleanly, the next one may run without the full round of checks in
+// run() (SeaBIOS's boot averages under three instructions a block), as long as nothing those
+// checks look at can have changed: whatever could (I/O, mode, CPL or paging changes, STI, POPF,
+// HLT, SMC) ends the block instead of letting it finish cleanly.
+[[gnu::always_inline]] inline bool Interpreter::may_chain() const {
+    return c_.s.icount < c_.icount_limit && !c_.exit_reasons && !c_.intr && !c_.nmi_pending &&
+           !c_.s.intr_shadow && !(c_.s.eflags & fl::TF) && !c_.async_poll &&
+           jc_tlb_epoch_ == c_.tlb_epoch && jc_block_epoch_ == cache_.epoch() &&
+           !(c_.host_kick && c_.host_kick->load(std::memory_order_relaxed));
+}
+
+// The block to run next if `from` remembers it for the current EIP and it lies within CS.
+[[gnu::always_inline]] inline Block* Interpreter::chained(Block& from) {
+    Block* n = from.next;
+    uint32_t eip = c_.s.eip;
+    if (!n || from.next_epoch != jc_epoch_ || from.next_linear != c_.s.seg[CS].base + eip)
+        return nullptr;
+    uint64_t last = uint64_t(eip) + n->bytes - 1;
+    if (last > c_.s.seg[CS].limit || (!c_.code32() && last > 0xffff)) return nullptr;
+    return n;
+}
+
 void Interpreter::run() {
+    Block* prev = nullptr; // finished cleanly, its successor not yet known
     while (!c_.exit_reasons && c_.s.icount < c_.icount_limit) {
         if (c_.host_kick && c_.host_kick->load(std::memory_order_relaxed)) break;
+        uint64_t epoch = jc_epoch_;
         sync_caches();
+        if (epoch != jc_epoch_) prev = nullptr; // it may have been freed
         if ((c_.intr || c_.nmi_pending) && take_interrupt()) continue;
         if (c_.s.halted) {
             c_.request_exit(cpu_exit::HALTED);
@@ -125,8 +150,21 @@ void Interpreter::run() {
             step();
             continue;
         }
+        if (prev) {
+            prev->next = b;
+            prev->next_linear = c_.s.seg[CS].base + eip;
+            prev->next_epoch = jc_epoch_;
+        }
+        prev = nullptr;
         if (tier_ && run_compiled(*b)) continue;
-        run_block(*b);
+        while (run_block(*b) && may_chain()) {
+            Block* n = chained(*b);
+            if (!n) {
+                prev = b; // the next lookup's result becomes its successor
+                break;
+            }
+            b = n;
+        }
     }
     c_.end_block = false;
 }
@@ -142,7 +180,8 @@ bool Interpreter::run_compiled(Block& b) {
     return true;
 }
 
-void Interpreter::run_block(const Block& b) {
+// Runs the block once; true when every instruction ran and none asked to end the block.
+bool Interpreter::run_block(const Block& b) {
     const Insn* in = b.insns.data();
     uint64_t budget = c_.icount_limit - c_.s.icount;
     const Insn* end = in + (b.insns.size() < budget ? b.insns.size() : budget);
@@ -162,7 +201,9 @@ void Interpreter::run_block(const Block& b) {
         if (__builtin_expect(c_.async_poll != nullptr, 0)) c_.async_poll(c_.hook_ctx);
         if (__builtin_expect(c_.end_block, 0)) break;
     }
+    bool clean = in == b.insns.data() + b.insns.size() && !c_.end_block;
     c_.end_block = false;
+    return clean;
 }
 
 Block* Interpreter::block_at(uint32_t linear, CodeMode mode) {

@@ -50,7 +50,9 @@ class Interpreter {
     void deliver_fault();
     Block* block_at(uint32_t linear, CodeMode mode);
     Block* build_block(uint64_t phys, CodeMode mode);
-    void run_block(const Block& b);
+    bool run_block(const Block& b);
+    bool may_chain() const;
+    Block* chained(Block& from);
     bool run_compiled(Block& b);
     void step();
     void sync_caches();

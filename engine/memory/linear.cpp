@@ -25,6 +25,7 @@ bool resolve(Cpu& c, uint32_t linear, Access access, bool user, uint64_t& phys, 
     // change) must not fill it, or CPL-3 code would then pass the user/supervisor check.
     if (!user && c.s.cpl == 3) return true;
     if (access == Access::Write) {
+        c.mem->note_write(t.write); // before the TLB lets writes bypass the physical map
         if (t.write && !c.mem->is_code_page(t.write)) {
             e.write_tag = page;
             e.write_add = uintptr_t(t.write) - page;

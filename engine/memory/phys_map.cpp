@@ -13,6 +13,7 @@ PhysMap::PhysMap(uint64_t ram_bytes) : ram_size_(ram_bytes) {
     if (p == MAP_FAILED) throw std::runtime_error("cannot allocate guest RAM");
     ram_ = static_cast<uint8_t*>(p);
     code_pages_.assign(ram_bytes / kPageSize, 0);
+    written_pages_.assign(ram_bytes / kPageSize, 0);
 }
 
 PhysMap::~PhysMap() { munmap(ram_, ram_size_); }
@@ -94,6 +95,7 @@ void PhysMap::write(uint64_t paddr, unsigned size, uint32_t value) {
 }
 
 void PhysMap::write_slow(uint8_t* host, uint64_t paddr, unsigned size, uint32_t value) {
+    note_write(host);
     std::memcpy(host, &value, size);
     if (is_code_page(host) && on_code_write) on_code_write(uint64_t(host - ram_));
 }
@@ -107,8 +109,10 @@ bool PhysMap::read_ram(uint64_t paddr, void* dst, uint64_t len) const {
 bool PhysMap::write_ram(uint64_t paddr, const void* src, uint64_t len) {
     if (paddr > ram_size_ || len > ram_size_ - paddr) return false;
     std::memcpy(ram_ + paddr, src, len);
-    for (uint64_t page = paddr & kPageMask; page < paddr + len; page += kPageSize)
+    for (uint64_t page = paddr & kPageMask; page < paddr + len; page += kPageSize) {
+        written_pages_[page / kPageSize] = 1;
         if (code_pages_[page / kPageSize] && on_code_write) on_code_write(page);
+    }
     return true;
 }
 

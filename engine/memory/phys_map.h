@@ -61,6 +61,14 @@ class PhysMap {
     bool read_ram(uint64_t paddr, void* dst, uint64_t len) const;
     bool write_ram(uint64_t paddr, const void* src, uint64_t len);
 
+    // Pages of RAM ever written (every write path marks them: the CPU's TLB fill and slow path,
+    // DMA). Pages never written are still the zeros mmap gave, so a state hash can skip them
+    // without touching (and faulting in) 128 MiB.
+    void note_write(const uint8_t* host) {
+        if (host >= ram_ && host < ram_ + ram_size_) written_pages_[uint64_t(host - ram_) / kPageSize] = 1;
+    }
+    bool page_written(uint64_t page_index) const { return written_pages_[page_index]; }
+
     // Decoded-code tracking, per page of RAM (SMC detection). A page marked as code gets no write
     // fast path; a write to it calls the code-write hook.
     bool is_code_page(const uint8_t* host) const;
@@ -87,6 +95,7 @@ class PhysMap {
     uint64_t ram_size_;
     std::vector<Region> regions_; // later entries take priority
     std::vector<uint8_t> code_pages_;
+    std::vector<uint8_t> written_pages_;
     uint64_t generation_ = 1;
 };
 
