@@ -2,13 +2,13 @@
 
 namespace rr86 {
 
-Block* BlockCache::find(uint64_t phys, CodeMode mode) const {
-    auto it = map_.find(key(phys, mode));
+Block* BlockCache::find(const uint8_t* start, CodeMode mode) const {
+    auto it = map_.find(key(start, mode));
     return it == map_.end() ? nullptr : it->second.get();
 }
 
 Block* BlockCache::insert(std::unique_ptr<Block> b) {
-    uint64_t k = key(b->phys, b->mode);
+    uint64_t k = key(b->start, b->mode);
     Block* raw = b.get();
     if (b->host) by_page_[b->host].push_back(k);
     map_[k] = std::move(b);
@@ -26,6 +26,20 @@ void BlockCache::invalidate_page(const uint8_t* page) {
     }
     by_page_.erase(it);
     ++epoch_;
+}
+
+void BlockCache::invalidate_untracked() {
+    bool any = false;
+    for (auto it = map_.begin(); it != map_.end();) {
+        if (it->second->host) {
+            ++it;
+            continue;
+        }
+        graveyard_.push_back(std::move(it->second));
+        it = map_.erase(it);
+        any = true;
+    }
+    if (any) ++epoch_;
 }
 
 void BlockCache::invalidate_all() {

@@ -1,9 +1,13 @@
-// BlockCache: decoded basic blocks, keyed by the physical address of their first byte and the
-// code mode, so an instruction is decoded once however often it runs (DESIGN.md, engine/cpu).
+// BlockCache: decoded basic blocks, keyed by the host address of their first byte (the RAM or ROM
+// byte the physical map resolved the code to) and the code mode, so an instruction is decoded once
+// however often it runs (DESIGN.md, engine/cpu).
 //
-// A block never crosses a 4 KiB page, so it depends on exactly one physical page; a write to a
-// RAM page holding decoded code (PhysMap code-page tracking) drops the page's blocks. A change of
-// the physical map (PAM, A20) drops everything.
+// A block never crosses a 4 KiB page, so it depends on exactly one page of host memory. A write to
+// a RAM page holding decoded code (PhysMap code-page tracking) drops that page's blocks. Keying by
+// host memory rather than physical address means a change of the physical map (SeaBIOS switches
+// the PAM registers many times while it shadows itself) keeps every block in guest RAM: the same
+// bytes keep their blocks wherever they are mapped. Blocks in other host memory (ROM images) are
+// dropped on a map change, since nothing tracks writes to it.
 #pragma once
 
 #include "engine/cpu/decode.h"
@@ -25,8 +29,9 @@ struct CompiledCode {
 };
 
 struct Block {
-    uint64_t phys;          // physical address of the first instruction
-    const uint8_t* host;    // host page holding it, for invalidation (null: ROM/MMIO)
+    uint64_t phys;          // physical address of the first instruction when decoded
+    const uint8_t* start;   // host address of the first instruction: the cache key
+    const uint8_t* host;    // host RAM page holding it, for invalidation (null: ROM)
     CodeMode mode;
     uint16_t bytes;         // bytes covered
     std::vector<Insn> insns;
@@ -43,18 +48,23 @@ struct Block {
 
 class BlockCache {
   public:
-    Block* find(uint64_t phys, CodeMode mode) const;
+    Block* find(const uint8_t* start, CodeMode mode) const;
     Block* insert(std::unique_ptr<Block> b);
     // Drops the blocks on the host page `page` (page-aligned). They stay allocated until
     // collect() so that the instruction running now can finish.
     void invalidate_page(const uint8_t* page);
     void invalidate_all();
+    // Drops the blocks outside guest RAM (ROM and any other host memory the map pointed at):
+    // their bytes are not write-tracked, so a change of the map may have retired them.
+    void invalidate_untracked();
     void collect() { graveyard_.clear(); }
     size_t size() const { return map_.size(); }
     uint64_t epoch() const { return epoch_; } // bumped by every invalidation
 
   private:
-    static uint64_t key(uint64_t phys, CodeMode mode) { return phys | (uint64_t(mode) << 48); }
+    static uint64_t key(const uint8_t* start, CodeMode mode) {
+        return uint64_t(reinterpret_cast<uintptr_t>(start)) | (uint64_t(mode) << 56);
+    }
     std::unordered_map<uint64_t, std::unique_ptr<Block>> map_;
     std::unordered_map<const uint8_t*, std::vector<uint64_t>> by_page_;
     std::vector<std::unique_ptr<Block>> graveyard_;

@@ -70,7 +70,7 @@ void Interpreter::on_code_write(uint64_t ram_offset) {
 void Interpreter::sync_caches() {
     if (__builtin_expect(map_generation_ != c_.mem->generation(), 0)) {
         map_generation_ = c_.mem->generation();
-        cache_.invalidate_all();
+        cache_.invalidate_untracked(); // blocks in guest RAM stay: they are keyed by host memory
         c_.flush_tlb();
     }
     if (__builtin_expect(jc_tlb_epoch_ != c_.tlb_epoch || jc_block_epoch_ != cache_.epoch(), 0)) {
@@ -211,24 +211,27 @@ Block* Interpreter::block_at(uint32_t linear, CodeMode mode) {
     if (e.epoch == jc_epoch_ && e.linear == linear && e.mode == mode) return e.block;
     uint64_t phys;
     if (!translate(c_, linear, Access::Exec, c_.s.cpl == 3, phys)) return nullptr;
-    Block* b = cache_.find(phys, mode);
-    if (!b) b = build_block(phys, mode);
+    PageTarget t = c_.mem->lookup(phys);
+    if (!t.read) return nullptr; // executing from MMIO or unassigned space: uncached
+    const uint8_t* start = t.read + (phys & 0xfff);
+    Block* b = cache_.find(start, mode);
+    if (!b) b = build_block(phys, t.read, mode);
     if (b) e = {linear, mode, jc_epoch_, b};
     return b;
 }
 
-Block* Interpreter::build_block(uint64_t phys, CodeMode mode) {
-    PageTarget t = c_.mem->lookup(phys);
-    if (!t.read) return nullptr; // executing from MMIO or unassigned space: uncached
+Block* Interpreter::build_block(uint64_t phys, const uint8_t* page, CodeMode mode) {
     auto b = std::make_unique<Block>();
     b->phys = phys;
     b->mode = mode;
-    b->host = c_.mem->is_code_page(t.read) || t.write == t.read ? t.read : nullptr;
+    b->start = page + (phys & 0xfff);
+    // Every RAM page with code is tracked, however it is mapped now: a later mapping may write it.
+    b->host = c_.mem->is_ram(page) ? page : nullptr;
     uint32_t off = uint32_t(phys & 0xfff);
     while (b->insns.size() < kMaxBlockInsns) {
         Insn in;
         size_t avail = std::min<size_t>(15, kPageSize - off);
-        DecodeStatus st = decoder_.decode(t.read + off, avail, mode, in);
+        DecodeStatus st = decoder_.decode(page + off, avail, mode, in);
         if (st == DecodeStatus::NeedMoreBytes) break; // crosses the page: step() runs it
         if (st == DecodeStatus::TooLong) {
             in.fn = raise_gp0;

@@ -49,7 +49,7 @@ class Interpreter {
     bool take_interrupt();
     void deliver_fault();
     Block* block_at(uint32_t linear, CodeMode mode);
-    Block* build_block(uint64_t phys, CodeMode mode);
+    Block* build_block(uint64_t phys, const uint8_t* page, CodeMode mode);
     bool run_block(const Block& b);
     bool may_chain() const;
     Block* chained(Block& from);

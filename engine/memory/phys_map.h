@@ -71,6 +71,7 @@ class PhysMap {
 
     // Decoded-code tracking, per page of RAM (SMC detection). A page marked as code gets no write
     // fast path; a write to it calls the code-write hook.
+    bool is_ram(const uint8_t* host) const { return host >= ram_ && host < ram_ + ram_size_; }
     bool is_code_page(const uint8_t* host) const;
     void mark_code_page(const uint8_t* host);
     void clear_code_page(const uint8_t* host);

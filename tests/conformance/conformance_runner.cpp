@@ -596,9 +596,12 @@ void Bench::map_pages(const std::set<uint32_t>& pages) {
 }
 
 void Bench::load(const TestCase& t) {
-    uint8_t* ram = mem_.ram();
-    for (const auto& [a, b] : t.init_ram)
-        ram[a] = b; // the map change drops decoded blocks
+    // Through the physical map, so that blocks decoded from these bytes by an earlier test are
+    // dropped (self-modifying-code tracking), as any write by the guest or a DMA would.
+    for (const auto& [a, b] : t.init_ram) {
+        uint8_t byte = uint8_t(b);
+        mem_.write_ram(a, &byte, 1);
+    }
     cpu_reset(cpu_);
     CpuState& s = cpu_.s;
     s.a20 = 1;
@@ -778,9 +781,10 @@ Outcome Bench::run(const FileInfo& f, const TestCase& t, const RuleResult& rr, b
         o.detail = d;
     }
 
-    // Back to all zeros for the next test.
+    // Back to all zeros for the next test (through the map: see load()).
+    static const uint8_t kZeros[kPageSize] = {};
     for (uint32_t p : pages)
-        std::memset(mem_.ram() + uint64_t(p) * kPageSize, 0, kPageSize);
+        mem_.write_ram(uint64_t(p) * kPageSize, kZeros, kPageSize);
     return o;
 }
 
