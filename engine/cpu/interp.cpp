@@ -100,6 +100,32 @@ bool Interpreter::take_interrupt() {
     return false;
 }
 
+// Runs the block once; true when every instruction ran and none asked to end the block.
+[[gnu::always_inline]] inline bool Interpreter::run_block(const Block& b) {
+    const Insn* in = b.insns.data();
+    uint64_t budget = c_.icount_limit - c_.s.icount;
+    const Insn* end = in + (b.insns.size() < budget ? b.insns.size() : budget);
+    uint32_t ip_mask = c_.code32() ? 0xffffffffu : 0xffffu;
+    for (; in != end; ++in) {
+        uint32_t start = c_.insn_eip = c_.s.eip;
+        c_.s.eip = (start + in->len) & ip_mask;
+        in->fn(c_, *in);
+        if (__builtin_expect(c_.fault.active, 0)) {
+            c_.s.eip = start;
+            deliver_fault();
+            break;
+        }
+        ++c_.s.icount;
+        // The rest of this block still runs after an asynchronous request lands: the stale view
+        // of a translated block that seed 002 is about.
+        if (__builtin_expect(c_.async_poll != nullptr, 0)) c_.async_poll(c_.hook_ctx);
+        if (__builtin_expect(c_.end_block, 0)) break;
+    }
+    bool clean = in == b.insns.data() + b.insns.size() && !c_.end_block;
+    c_.end_block = false;
+    return clean;
+}
+
 // After a block that finished cleanly, the next one may run without the full round of checks in
 // run() (SeaBIOS's boot averages under three instructions a block), as long as nothing those
 // checks look at can have changed: whatever could (I/O, mode, CPL or paging changes, STI, POPF,
@@ -178,32 +204,6 @@ bool Interpreter::run_compiled(Block& b) {
     if (!fn || c_.icount_limit - c_.s.icount < b.insns.size()) return false;
     fn(c_);
     return true;
-}
-
-// Runs the block once; true when every instruction ran and none asked to end the block.
-bool Interpreter::run_block(const Block& b) {
-    const Insn* in = b.insns.data();
-    uint64_t budget = c_.icount_limit - c_.s.icount;
-    const Insn* end = in + (b.insns.size() < budget ? b.insns.size() : budget);
-    uint32_t ip_mask = c_.code32() ? 0xffffffffu : 0xffffu;
-    for (; in != end; ++in) {
-        uint32_t start = c_.insn_eip = c_.s.eip;
-        c_.s.eip = (start + in->len) & ip_mask;
-        in->fn(c_, *in);
-        if (__builtin_expect(c_.fault.active, 0)) {
-            c_.s.eip = start;
-            deliver_fault();
-            break;
-        }
-        ++c_.s.icount;
-        // The rest of this block still runs after an asynchronous request lands: the stale view
-        // of a translated block that seed 002 is about.
-        if (__builtin_expect(c_.async_poll != nullptr, 0)) c_.async_poll(c_.hook_ctx);
-        if (__builtin_expect(c_.end_block, 0)) break;
-    }
-    bool clean = in == b.insns.data() + b.insns.size() && !c_.end_block;
-    c_.end_block = false;
-    return clean;
 }
 
 Block* Interpreter::block_at(uint32_t linear, CodeMode mode) {
