@@ -42,6 +42,39 @@ void BlockCache::invalidate_untracked() {
     if (any) ++epoch_;
 }
 
+bool BlockCache::invalidate_range(const uint8_t* page, const uint8_t* lo, const uint8_t* hi,
+                                  bool& page_empty) {
+    auto it = by_page_.find(page);
+    if (it == by_page_.end()) {
+        page_empty = true;
+        return false;
+    }
+    std::vector<uint64_t>& keys = it->second;
+    bool dropped = false;
+    for (size_t i = 0; i < keys.size();) {
+        auto b = map_.find(keys[i]);
+        if (b == map_.end()) { // dropped earlier by another path
+            keys[i] = keys.back();
+            keys.pop_back();
+            continue;
+        }
+        const Block& blk = *b->second;
+        if (blk.start < hi && lo < blk.start + blk.bytes) {
+            graveyard_.push_back(std::move(b->second));
+            map_.erase(b);
+            keys[i] = keys.back();
+            keys.pop_back();
+            dropped = true;
+            continue;
+        }
+        ++i;
+    }
+    page_empty = keys.empty();
+    if (page_empty) by_page_.erase(it);
+    if (dropped) ++epoch_;
+    return dropped;
+}
+
 void BlockCache::invalidate_all() {
     for (auto& [k, b] : map_) graveyard_.push_back(std::move(b));
     map_.clear();

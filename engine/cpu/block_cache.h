@@ -53,6 +53,10 @@ class BlockCache {
     // Drops the blocks on the host page `page` (page-aligned). They stay allocated until
     // collect() so that the instruction running now can finish.
     void invalidate_page(const uint8_t* page);
+    // Drops the blocks on host page `page` that overlap [lo, hi); true if any went. `page_empty`
+    // tells whether the page still holds blocks.
+    bool invalidate_range(const uint8_t* page, const uint8_t* lo, const uint8_t* hi,
+                          bool& page_empty);
     void invalidate_all();
     // Drops the blocks outside guest RAM (ROM and any other host memory the map pointed at):
     // their bytes are not write-tracked, so a change of the map may have retired them.

@@ -48,7 +48,7 @@ CodeMode code_mode(const Cpu& c) {
 }
 
 Interpreter::Interpreter(Cpu& cpu) : c_(cpu) {
-    c_.mem->on_code_write = [this](uint64_t off) { on_code_write(off); };
+    c_.mem->on_code_write = [this](uint64_t off, uint64_t len) { on_code_write(off, len); };
 }
 
 void Interpreter::flush_code() { cache_.invalidate_all(); }
@@ -60,11 +60,15 @@ void Interpreter::deliver_fault() {
     ++c_.s.icount;
 }
 
-void Interpreter::on_code_write(uint64_t ram_offset) {
+// Only blocks whose bytes were written go: SeaBIOS keeps variables in the pages of its code, and
+// dropping the whole page at each such write made it decode the same code again and again.
+void Interpreter::on_code_write(uint64_t ram_offset, uint64_t len) {
+    const uint8_t* at = c_.mem->ram() + ram_offset;
     const uint8_t* page = c_.mem->ram() + (ram_offset & ~uint64_t(kPageSize - 1));
-    cache_.invalidate_page(page);
-    c_.mem->clear_code_page(page);
-    c_.end_block = true; // the running block may be one of them (self-modifying code)
+    bool page_empty = false;
+    if (cache_.invalidate_range(page, at, at + len, page_empty))
+        c_.end_block = true; // the running block may be one of them (self-modifying code)
+    if (page_empty) c_.mem->clear_code_page(page);
 }
 
 void Interpreter::sync_caches() {

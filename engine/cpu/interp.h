@@ -56,7 +56,7 @@ class Interpreter {
     bool run_compiled(Block& b);
     void step();
     void sync_caches();
-    void on_code_write(uint64_t ram_offset);
+    void on_code_write(uint64_t ram_offset, uint64_t len);
 
     Cpu& c_;
     Decoder decoder_;

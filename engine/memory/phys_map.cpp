@@ -97,7 +97,7 @@ void PhysMap::write(uint64_t paddr, unsigned size, uint32_t value) {
 void PhysMap::write_slow(uint8_t* host, uint64_t paddr, unsigned size, uint32_t value) {
     note_write(host);
     std::memcpy(host, &value, size);
-    if (is_code_page(host) && on_code_write) on_code_write(uint64_t(host - ram_));
+    if (is_code_page(host) && on_code_write) on_code_write(uint64_t(host - ram_), size);
 }
 
 bool PhysMap::read_ram(uint64_t paddr, void* dst, uint64_t len) const {
@@ -111,7 +111,10 @@ bool PhysMap::write_ram(uint64_t paddr, const void* src, uint64_t len) {
     std::memcpy(ram_ + paddr, src, len);
     for (uint64_t page = paddr & kPageMask; page < paddr + len; page += kPageSize) {
         written_pages_[page / kPageSize] = 1;
-        if (code_pages_[page / kPageSize] && on_code_write) on_code_write(page);
+        if (code_pages_[page / kPageSize] && on_code_write) {
+            uint64_t lo = std::max(page, paddr), hi = std::min(page + kPageSize, paddr + len);
+            on_code_write(lo, hi - lo);
+        }
     }
     return true;
 }

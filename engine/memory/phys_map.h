@@ -75,7 +75,7 @@ class PhysMap {
     bool is_code_page(const uint8_t* host) const;
     void mark_code_page(const uint8_t* host);
     void clear_code_page(const uint8_t* host);
-    std::function<void(uint64_t ram_offset)> on_code_write;
+    std::function<void(uint64_t ram_offset, uint64_t len)> on_code_write;
 
     // Sees every access that does not go to plain memory: MMIO and unassigned space (reads of
     // unassigned space return all ones). Record/replay logs and checks them.
