@@ -35,11 +35,7 @@ class EventQueue {
     }
     std::optional<HostEvent> try_take() {
         std::lock_guard lock(mutex_);
-        if (queue_.empty()) return std::nullopt;
-        HostEvent e = std::move(queue_.front());
-        queue_.pop_front();
-        pending_.store(!queue_.empty(), std::memory_order_release);
-        return e;
+        return pop_locked();
     }
     // Raised while events wait: the vCPU looks at it between blocks, so an event is taken within
     // a block's time of its arrival (like QEMU's exit request), not at the end of a time slice.
@@ -49,18 +45,18 @@ class EventQueue {
     std::optional<HostEvent> wait_take(std::chrono::milliseconds timeout) {
         std::unique_lock lock(mutex_);
         cv_.wait_for(lock, timeout, [&] { return !queue_.empty(); });
+        return pop_locked();
+    }
+
+  private:
+    std::optional<HostEvent> pop_locked() {
         if (queue_.empty()) return std::nullopt;
         HostEvent e = std::move(queue_.front());
         queue_.pop_front();
         pending_.store(!queue_.empty(), std::memory_order_release);
         return e;
     }
-    bool empty() const {
-        std::lock_guard lock(mutex_);
-        return queue_.empty();
-    }
 
-  private:
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<HostEvent> queue_;

@@ -28,10 +28,8 @@ int replay_trace(const ReplayOptions& o, const MachineArgs& extra) {
             fmt::print(stderr, "rr86: {}\n", *err);
             return 2;
         }
-    }
-    for (const auto& [name, value] : extra) {
         if (name == "serial") ov.serial = &scratch.serial;
-        if (name == "debugcon") ov.debugcon = &scratch.debugcon;
+        else ov.debugcon = &scratch.debugcon;
     }
 
     auto reader = trace::TraceReader::open(o.path);

@@ -15,19 +15,6 @@ Block* BlockCache::insert(std::unique_ptr<Block> b) {
     return raw;
 }
 
-void BlockCache::invalidate_page(const uint8_t* page) {
-    auto it = by_page_.find(page);
-    if (it == by_page_.end()) return;
-    for (uint64_t k : it->second) {
-        auto b = map_.find(k);
-        if (b == map_.end()) continue;
-        graveyard_.push_back(std::move(b->second));
-        map_.erase(b);
-    }
-    by_page_.erase(it);
-    ++epoch_;
-}
-
 void BlockCache::invalidate_untracked() {
     bool any = false;
     for (auto it = map_.begin(); it != map_.end();) {

@@ -50,11 +50,9 @@ class BlockCache {
   public:
     Block* find(const uint8_t* start, CodeMode mode) const;
     Block* insert(std::unique_ptr<Block> b);
-    // Drops the blocks on the host page `page` (page-aligned). They stay allocated until
-    // collect() so that the instruction running now can finish.
-    void invalidate_page(const uint8_t* page);
-    // Drops the blocks on host page `page` that overlap [lo, hi); true if any went. `page_empty`
-    // tells whether the page still holds blocks.
+    // Drops the blocks on host page `page` (page-aligned) that overlap [lo, hi); true if any
+    // went. `page_empty` tells whether the page still holds blocks. Dropped blocks stay
+    // allocated until collect() so that the instruction running now can finish.
     bool invalidate_range(const uint8_t* page, const uint8_t* lo, const uint8_t* hi,
                           bool& page_empty);
     void invalidate_all();
