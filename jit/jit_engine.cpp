@@ -22,22 +22,6 @@
 
 namespace rr86::jit {
 
-std::optional<ExecMode> parse_exec_mode(std::string_view s) {
-    if (s == "interp") return ExecMode::Interp;
-    if (s == "jit") return ExecMode::Jit;
-    if (s == "tiered") return ExecMode::Tiered;
-    return std::nullopt;
-}
-
-const char* exec_mode_name(ExecMode m) {
-    switch (m) {
-    case ExecMode::Interp: return "interp";
-    case ExecMode::Jit: return "jit";
-    case ExecMode::Tiered: return "tiered";
-    }
-    return "?";
-}
-
 // Everything LLVM: shared by the engine and by every compiled block (a block's code may outlive
 // the engine when the interpreter's cache is torn down later).
 struct JitEngine::Core {
@@ -259,9 +243,9 @@ class JitEngine::Worker {
     std::thread thread_;
 };
 
-JitEngine::JitEngine(ExecMode mode, uint32_t threshold, std::shared_ptr<Core> core)
-    : mode_(mode), threshold_(threshold), core_(std::move(core)) {
-    if (mode_ == ExecMode::Tiered) worker_ = std::make_unique<Worker>(*core_, mode_);
+JitEngine::JitEngine(const JitOptions& opts, std::shared_ptr<Core> core)
+    : opts_(opts), core_(std::move(core)) {
+    if (opts_.mode == ExecMode::Tiered) worker_ = std::make_unique<Worker>(*core_, opts_.mode);
 }
 
 JitEngine::~JitEngine() {
@@ -271,25 +255,24 @@ JitEngine::~JitEngine() {
     core_->reuse.clear();
 }
 
-std::unique_ptr<JitEngine> JitEngine::create(ExecMode mode, std::string& error,
-                                             uint32_t threshold) {
-    if (mode == ExecMode::Interp) {
+std::unique_ptr<JitEngine> JitEngine::create(const JitOptions& opts, std::string& error) {
+    if (opts.mode == ExecMode::Interp) {
         error = "jit: the interp mode has no JIT engine";
         return nullptr;
     }
     auto core = std::make_shared<Core>();
-    if (mode == ExecMode::Jit && !core->init(mode, error)) return nullptr;
-    return std::unique_ptr<JitEngine>(new JitEngine(mode, threshold, std::move(core)));
+    if (opts.mode == ExecMode::Jit && !core->init(opts.mode, error)) return nullptr;
+    return std::unique_ptr<JitEngine>(new JitEngine(opts, std::move(core)));
 }
 
 void JitEngine::on_block(Block& b) {
-    if (mode_ == ExecMode::Jit) {
+    if (opts_.mode == ExecMode::Jit) {
         auto slot = std::make_shared<Core::Slot>(core_);
         core_->compile(b.insns, slot);
         b.jit = std::move(slot); // a failed compile leaves fn null: interpreted from now on
         return;
     }
-    if (++b.runs < threshold_) return;
+    if (++b.runs < opts_.threshold) return;
     auto slot = std::make_shared<Core::Slot>(core_);
     b.jit = slot;
     worker_->push(std::move(slot), b.insns);
@@ -315,8 +298,13 @@ std::string JitEngine::stats_line() const {
     return fmt::format("jit ({}): {} blocks compiled ({} instructions, {} native calls), {:.1f} ms "
                        "total, median {:.2f} ms, max {:.2f} ms per block; {} reused, {} failed, "
                        "{} skipped",
-                       exec_mode_name(mode_), s.compiled, s.insns, s.native_calls, s.total_ms,
+                       exec_mode_name(opts_.mode), s.compiled, s.insns, s.native_calls, s.total_ms,
                        s.median_ms, s.max_ms, s.reused, s.failed, s.skipped);
 }
 
 } // namespace rr86::jit
+
+extern "C" [[gnu::visibility("default")]] rr86::jit::JitTier*
+rr86_jit_create_tier(const rr86::jit::JitOptions& opts, std::string& error) {
+    return rr86::jit::JitEngine::create(opts, error).release();
+}

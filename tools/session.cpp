@@ -1,6 +1,6 @@
 #include "tools/session.h"
 
-#include "jit/jit_engine.h"
+#include "jit/jit_tier.h"
 
 #include <fmt/core.h>
 
@@ -25,7 +25,9 @@ void Session::set_exec(const std::string& exec) {
     auto mode = jit::parse_exec_mode(exec);
     if (!mode || *mode == jit::ExecMode::Interp || jit_) return;
     std::string error;
-    jit_ = jit::JitEngine::create(*mode, error);
+    jit::JitOptions opts;
+    opts.mode = *mode;
+    jit_ = jit::load_jit_tier(opts, error);
     if (!jit_) {
         fmt::print(stderr, "rr86: warning: {}; interpreting\n", error);
         return;

@@ -12,7 +12,7 @@
 #include <string>
 
 namespace rr86::jit {
-class JitEngine;
+class JitTier;
 }
 
 namespace rr86::tools {
@@ -23,7 +23,7 @@ void add_exec_option(CLI::App* cmd, std::string& exec);
 struct SessionOptions {
     uint64_t max_instructions = 0; // 0: no limit
     bool summary = false;
-    // interp | jit | tiered (jit/jit_engine.h). interp is the default until the JIT pays for its
+    // interp | jit | tiered (jit/jit_tier.h). interp is the default until the JIT pays for its
     // start-up on short sessions (issue 6: tiered is ~15 ms slower cold on the SeaBIOS boot).
     std::string exec = "interp";
 };
@@ -52,7 +52,7 @@ class Session {
 
   private:
     Session() = default;
-    std::unique_ptr<jit::JitEngine> jit_; // outlives the machine's blocks' use of it
+    std::unique_ptr<jit::JitTier> jit_; // outlives the machine's blocks' use of it
     MachineConfig cfg_;
     ByteSink serial_, debugcon_;
     std::unique_ptr<Machine> machine_;

@@ -1,6 +1,6 @@
 // The JIT tier against the interpreter: the same program must end in the same CpuState and RAM
 // whichever engine runs it (DESIGN.md, determinism contract 6), however the budget cuts it.
-#include "jit/jit_engine.h"
+#include "jit/jit_tier.h"
 #include "tests/unit/engine/cpu_fixture.h"
 
 #include <doctest/doctest.h>
@@ -13,14 +13,17 @@
 
 using namespace rr86;
 using rr86::jit::ExecMode;
-using rr86::jit::JitEngine;
+using rr86::jit::JitTier;
 using rr86::test::CpuFixture;
 
 namespace {
 
-std::unique_ptr<JitEngine> make_engine(ExecMode mode, uint32_t threshold = 2) {
+std::unique_ptr<JitTier> make_engine(ExecMode mode, uint32_t threshold = 2) {
     std::string error;
-    auto e = JitEngine::create(mode, error, threshold);
+    jit::JitOptions opts;
+    opts.mode = mode;
+    opts.threshold = threshold;
+    auto e = jit::load_jit_tier(opts, error);
     REQUIRE_MESSAGE(e, error);
     return e;
 }

@@ -1,0 +1,143 @@
+// Finds and loads librr86_jit.so (see jit_tier.h). Linked into the executables; no LLVM here.
+#include "jit/jit_tier.h"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <dlfcn.h>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace rr86::jit {
+
+std::optional<ExecMode> parse_exec_mode(std::string_view s) {
+    if (s == "interp") return ExecMode::Interp;
+    if (s == "jit") return ExecMode::Jit;
+    if (s == "tiered") return ExecMode::Tiered;
+    return std::nullopt;
+}
+
+const char* exec_mode_name(ExecMode m) {
+    switch (m) {
+    case ExecMode::Interp: return "interp";
+    case ExecMode::Jit: return "jit";
+    case ExecMode::Tiered: return "tiered";
+    }
+    return "?";
+}
+
+std::string default_cache_dir() {
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/rr86";
+    if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/rr86";
+    return {};
+}
+
+namespace {
+
+using CreateFn = JitTier* (*)(const JitOptions&, std::string&);
+
+std::string exe_dir() {
+    std::vector<char> buf(4096);
+    ssize_t n = readlink("/proc/self/exe", buf.data(), buf.size() - 1);
+    if (n <= 0) return {};
+    std::string p(buf.data(), size_t(n));
+    return p.substr(0, p.rfind('/'));
+}
+
+// RR86_JIT_MODULE, then beside the executable (installed layout), then where the build put it.
+CreateFn load_module(std::string& error) {
+    static std::mutex mu;
+    static CreateFn create = nullptr;
+    static std::string load_error;
+    std::lock_guard g(mu);
+    if (create || !load_error.empty()) {
+        error = load_error;
+        return create;
+    }
+    std::vector<std::string> paths;
+    if (const char* env = std::getenv("RR86_JIT_MODULE"); env && *env) paths.push_back(env);
+    paths.push_back(exe_dir() + "/librr86_jit.so");
+    paths.push_back(RR86_JIT_MODULE_PATH);
+    std::string why;
+    for (const std::string& p : paths) {
+        if (access(p.c_str(), R_OK) != 0) continue;
+        // RTLD_LOCAL: LLVM's symbols stay private to the module. Never unloaded: compiled code
+        // and its owners may live until exit.
+        void* h = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            why = dlerror();
+            break;
+        }
+        create = reinterpret_cast<CreateFn>(dlsym(h, "rr86_jit_create_tier"));
+        if (!create) why = p + " has no rr86_jit_create_tier";
+        break;
+    }
+    if (!create)
+        load_error = "jit: cannot load the JIT module: " +
+                     (why.empty() ? "librr86_jit.so not found (RR86_JIT_MODULE)" : why);
+    error = load_error;
+    return create;
+}
+
+JitTier* create_tier(const JitOptions& opts, std::string& error) {
+    CreateFn create = load_module(error);
+    return create ? create(opts, error) : nullptr;
+}
+
+// Tiered: the interpreter starts at once; blocks count their runs until the module is loaded,
+// then the real tier takes over (a block already past the threshold is queued at its next run).
+class BackgroundTier final : public JitTier {
+  public:
+    explicit BackgroundTier(const JitOptions& opts)
+        : threshold_(opts.threshold), loader_([this, opts] { load(opts); }) {}
+    ~BackgroundTier() override {
+        if (loader_.joinable()) loader_.join();
+        delete real_.load();
+    }
+    void on_block(Block& b) override {
+        if (JitTier* t = real_.load(std::memory_order_acquire)) return t->on_block(b);
+        if (b.runs < threshold_) ++b.runs;
+    }
+    void drain() override {
+        if (loader_.joinable()) loader_.join();
+        if (JitTier* t = real_.load()) t->drain();
+    }
+    JitStats stats() const override {
+        JitTier* t = real_.load();
+        return t ? t->stats() : JitStats{};
+    }
+    std::string stats_line() const override {
+        JitTier* t = real_.load();
+        return t ? t->stats_line() : "jit (tiered): not loaded: " + error_;
+    }
+
+  private:
+    void load(const JitOptions& opts) {
+        std::string error;
+        JitTier* t = create_tier(opts, error);
+        if (!t) {
+            error_ = error;
+            std::fprintf(stderr, "rr86: warning: %s; interpreting\n", error.c_str());
+        }
+        real_.store(t, std::memory_order_release);
+    }
+    uint32_t threshold_;
+    std::atomic<JitTier*> real_{nullptr};
+    std::string error_;
+    std::thread loader_;
+};
+
+} // namespace
+
+std::unique_ptr<JitTier> load_jit_tier(const JitOptions& opts, std::string& error) {
+    if (opts.mode == ExecMode::Interp) {
+        error = "jit: the interp mode has no JIT engine";
+        return nullptr;
+    }
+    if (opts.mode == ExecMode::Tiered) return std::make_unique<BackgroundTier>(opts);
+    return std::unique_ptr<JitTier>(create_tier(opts, error));
+}
+
+} // namespace rr86::jit
