@@ -22,6 +22,7 @@
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/flags.h"
 #include "engine/cpu/interp.h"
+#include "jit/jit_tier.h"
 #include "engine/memory/io_ports.h"
 #include "engine/memory/phys_map.h"
 
@@ -175,6 +176,18 @@ class GuestMachine {
         interp_ = std::make_unique<Interpreter>(cpu_);
     }
 
+    // Runs under `mode` (jit: every block compiled before it runs). False with `error` if the
+    // JIT cannot be loaded.
+    bool set_exec(jit::ExecMode mode, std::string& error) {
+        if (mode == jit::ExecMode::Interp) return true;
+        jit::JitOptions opts;
+        opts.mode = mode;
+        tier_ = jit::load_jit_tier(opts, error);
+        if (tier_) interp_->set_code_tier(tier_.get());
+        return tier_ != nullptr;
+    }
+    jit::JitTier* tier() { return tier_.get(); }
+
     bool load(const std::string& path) {
         std::ifstream in(path, std::ios::binary);
         if (!in) return false;
@@ -219,6 +232,7 @@ class GuestMachine {
     IoPorts io_;
     Cpu cpu_;
     TestPorts ports_;
+    std::unique_ptr<jit::JitTier> tier_; // outlives the interpreter's use of it
     std::unique_ptr<Interpreter> interp_;
 };
 
@@ -284,7 +298,7 @@ void print_state(const CpuState& s) {
 int usage() {
     std::fprintf(stderr,
                  "usage: guest_runner [--asm SOURCE] [--limit N] [--slices N,M,...] "
-                 "[--bench] IMAGE\n"
+                 "[--exec interp|jit|tiered] [--bench] IMAGE\n"
                  "  --slices  also run in slices of N instructions; the final machine state "
                  "(CPU and RAM) must be the same\n");
     return 2;
@@ -296,6 +310,7 @@ int main(int argc, char** argv) {
     std::string asm_path, image;
     uint64_t limit = kDefaultLimit;
     bool limit_given = false, bench = false;
+    jit::ExecMode exec = jit::ExecMode::Interp;
     std::vector<uint64_t> slices;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -313,6 +328,10 @@ int main(int argc, char** argv) {
                     slices.push_back(n);
                 else
                     return usage();
+        } else if (a == "--exec" && i + 1 < argc) {
+            auto m = jit::parse_exec_mode(argv[++i]);
+            if (!m) return usage();
+            exec = *m;
         } else if (a == "--bench") {
             bench = true;
         } else if (!a.empty() && a[0] != '-' && image.empty()) {
@@ -329,6 +348,11 @@ int main(int argc, char** argv) {
     if (bench && !limit_given && asm_path.empty()) limit = kBenchLimit;
 
     GuestMachine m;
+    std::string error;
+    if (!m.set_exec(exec, error)) {
+        std::fprintf(stderr, "guest_runner: %s\n", error.c_str());
+        return 2;
+    }
     if (!m.load(image)) {
         std::fprintf(stderr, "guest_runner: cannot load %s\n", image.c_str());
         return 2;
@@ -343,7 +367,11 @@ int main(int argc, char** argv) {
     if (bench) {
         std::printf("instructions retired: %" PRIu64 "\n", s.icount);
         std::printf("seconds: %.3f wall, %.3f CPU\n", secs, cpu_secs);
-        std::printf("interpreter MIPS: %.1f (wall time), %.1f (CPU time)\n",
+        if (m.tier()) {
+            m.tier()->drain();
+            std::printf("%s\n", m.tier()->stats_line().c_str());
+        }
+        std::printf("%s MIPS: %.1f (wall time), %.1f (CPU time)\n", jit::exec_mode_name(exec),
                     secs > 0 ? double(s.icount) / secs / 1e6 : 0.0,
                     cpu_secs > 0 ? double(s.icount) / cpu_secs / 1e6 : 0.0);
         std::printf("exit=%s state hash %016" PRIx64 "\n", exit.c_str(), state_hash(s));
@@ -372,6 +400,7 @@ int main(int argc, char** argv) {
     uint64_t reference = m.machine_hash();
     for (uint64_t n : slices) {
         GuestMachine sliced;
+        sliced.set_exec(exec, error);
         sliced.load(image);
         std::string sliced_exit = sliced.run(limit, n);
         if (sliced_exit != exit || sliced.machine_hash() != reference) {
