@@ -6,7 +6,9 @@
 
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
+#include <llvm/Analysis/ValueTracking.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/raw_ostream.h>
@@ -19,6 +21,7 @@
 #include <llvm/Transforms/Scalar/SROA.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/ValueMapper.h>
 
 #include <cstddef>
 #include <cstdlib>
@@ -43,9 +46,19 @@ constexpr size_t kInsnEip = offsetof(Cpu, insn_eip);
 constexpr size_t kFaultActive = offsetof(Cpu, fault) + offsetof(PendingFault, active);
 constexpr size_t kEndBlock = offsetof(Cpu, end_block);
 constexpr size_t kAsyncPoll = offsetof(Cpu, async_poll);
-constexpr size_t kHookCtx = offsetof(Cpu, hook_ctx);
+constexpr size_t kIcountLimit = offsetof(Cpu, icount_limit);
+constexpr size_t kExitReasons = offsetof(Cpu, exit_reasons);
+constexpr size_t kIntr = offsetof(Cpu, intr);
+constexpr size_t kNmiPending = offsetof(Cpu, nmi_pending);
+constexpr size_t kIntrShadow = offsetof(Cpu, s) + offsetof(CpuState, intr_shadow);
+constexpr size_t kEflags = offsetof(Cpu, s) + offsetof(CpuState, eflags);
+constexpr size_t kHostKick = offsetof(Cpu, host_kick);
+constexpr size_t kTlbEpoch = offsetof(Cpu, tlb_epoch);
+constexpr size_t kCsBase =
+    offsetof(Cpu, s) + offsetof(CpuState, seg) + CS * sizeof(Segment) + offsetof(Segment, base);
 
-// Every definition `f` needs (callees, constants), so that only those are cloned per block.
+// Every global `f` needs (callees, constants, and the declarations they refer to), so that only
+// those are copied into a block's module.
 void collect(const llvm::GlobalValue* gv, std::unordered_set<const llvm::GlobalValue*>& keep,
              std::unordered_set<const llvm::Constant*>& seen);
 
@@ -60,7 +73,7 @@ void collect_value(const llvm::Value* v, std::unordered_set<const llvm::GlobalVa
 
 void collect(const llvm::GlobalValue* gv, std::unordered_set<const llvm::GlobalValue*>& keep,
              std::unordered_set<const llvm::Constant*>& seen) {
-    if (gv->isDeclaration() || !keep.insert(gv).second) return;
+    if (!keep.insert(gv).second || gv->isDeclaration()) return;
     if (auto* var = llvm::dyn_cast<llvm::GlobalVariable>(gv)) {
         collect_value(var->getInitializer(), keep, seen);
     } else if (auto* f = llvm::dyn_cast<llvm::Function>(gv)) {
@@ -75,21 +88,91 @@ void collect(const llvm::GlobalValue* gv, std::unordered_set<const llvm::GlobalV
 
 } // namespace
 
+// What inlining a handler brings along, or null when the handler is called natively instead:
+// no IR for it, or so much IR (far transfers, task and descriptor work, string instructions)
+// that compiling it would cost more than a call saves. The hot instructions of guest loops
+// (moves, arithmetic, branches, stack) are small.
+const BlockTranslator::Closure* BlockTranslator::closure(Handler h) {
+    auto it = closures_.find(h);
+    if (it != closures_.end()) return it->second.fn ? &it->second : nullptr;
+    Closure& cl = closures_[h];
+    const llvm::Function* f = bc_.handler(h);
+    if (!f) return nullptr;
+    std::unordered_set<const llvm::GlobalValue*> keep;
+    std::unordered_set<const llvm::Constant*> seen;
+    collect(f, keep, seen);
+    size_t size = 0;
+    for (const llvm::GlobalValue* gv : keep)
+        if (auto* g = llvm::dyn_cast<llvm::Function>(gv)) size += g->getInstructionCount();
+    if (size > kMaxInlineIr) return nullptr;
+    cl.fn = f;
+    cl.globals.assign(keep.begin(), keep.end());
+    return &cl;
+}
+
+namespace {
+
+// A module holding copies of `keep` only. llvm::CloneModule would also declare every other
+// function of the semantics module (thousands), which cost ~2 ms a block.
+std::unique_ptr<llvm::Module> clone_subset(const llvm::Module& src,
+                                           const std::unordered_set<const llvm::GlobalValue*>& keep,
+                                           const std::string& name, llvm::ValueToValueMapTy& vmap) {
+    auto m = std::make_unique<llvm::Module>(name, src.getContext());
+    m->setDataLayout(src.getDataLayout());
+    m->setTargetTriple(src.getTargetTriple());
+    std::vector<const llvm::GlobalAlias*> aliases;
+    for (const llvm::GlobalValue* gv : keep) {
+        if (auto* f = llvm::dyn_cast<llvm::Function>(gv)) {
+            auto* nf = llvm::Function::Create(f->getFunctionType(), f->getLinkage(),
+                                              f->getAddressSpace(), f->getName(), m.get());
+            nf->copyAttributesFrom(f);
+            vmap[f] = nf;
+        } else if (auto* v = llvm::dyn_cast<llvm::GlobalVariable>(gv)) {
+            auto* nv = new llvm::GlobalVariable(
+                *m, v->getValueType(), v->isConstant(), v->getLinkage(), nullptr, v->getName(),
+                nullptr, v->getThreadLocalMode(), v->getType()->getAddressSpace());
+            nv->copyAttributesFrom(v);
+            vmap[v] = nv;
+        } else if (auto* a = llvm::dyn_cast<llvm::GlobalAlias>(gv)) {
+            aliases.push_back(a);
+        }
+    }
+    // An alias stands for its target's copy (pointers are opaque: no cast needed).
+    for (const llvm::GlobalAlias* a : aliases)
+        if (auto it = vmap.find(a->getAliaseeObject()); it != vmap.end()) vmap[a] = it->second;
+    for (const llvm::GlobalValue* gv : keep) {
+        if (gv->isDeclaration()) continue;
+        if (auto* f = llvm::dyn_cast<llvm::Function>(gv)) {
+            auto* nf = llvm::cast<llvm::Function>(vmap[f]);
+            auto arg = nf->arg_begin();
+            for (const llvm::Argument& a : f->args())
+                vmap[&a] = &*arg++;
+            llvm::SmallVector<llvm::ReturnInst*, 8> returns;
+            llvm::CloneFunctionInto(nf, f, vmap, llvm::CloneFunctionChangeType::DifferentModule,
+                                    returns);
+        } else if (auto* v = llvm::dyn_cast<llvm::GlobalVariable>(gv)) {
+            llvm::cast<llvm::GlobalVariable>(vmap[v])->setInitializer(
+                llvm::MapValue(v->getInitializer(), vmap));
+        }
+    }
+    return m;
+}
+
+} // namespace
+
 std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>& insns,
                                                          const std::string& name,
                                                          TranslateInfo& info) {
     std::vector<const llvm::Function*> sem(insns.size());
     std::unordered_set<const llvm::GlobalValue*> keep;
-    std::unordered_set<const llvm::Constant*> seen;
     for (size_t k = 0; k < insns.size(); ++k) {
-        sem[k] = bc_.handler(insns[k].fn);
-        if (sem[k]) collect(sem[k], keep, seen);
+        const Closure* cl = closure(insns[k].fn);
+        sem[k] = cl ? cl->fn : nullptr;
+        if (cl) keep.insert(cl->globals.begin(), cl->globals.end());
         ++(sem[k] ? info.inlined : info.native);
     }
     llvm::ValueToValueMapTy vmap;
-    std::unique_ptr<llvm::Module> m = llvm::CloneModule(
-        bc_.module(), vmap, [&](const llvm::GlobalValue* gv) { return keep.count(gv) != 0; });
-    m->setModuleIdentifier(name);
+    std::unique_ptr<llvm::Module> m = clone_subset(bc_.module(), keep, name, vmap);
     // The clones are this block's private copies: the optimiser may inline and drop them.
     for (llvm::GlobalObject& go : m->global_objects()) {
         if (go.isDeclaration()) continue;
@@ -106,7 +189,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
     llvm::PointerType* ptr = llvm::PointerType::getUnqual(ctx);
     llvm::Type* void_ty = llvm::Type::getVoidTy(ctx);
     llvm::FunctionType* handler_ty = llvm::FunctionType::get(void_ty, {ptr, ptr}, false);
-    llvm::FunctionType* block_ty = llvm::FunctionType::get(void_ty, {ptr}, false);
+    llvm::FunctionType* block_ty = llvm::FunctionType::get(i32, {ptr}, false);
     llvm::FunctionType* hook_ty = llvm::FunctionType::get(void_ty, {ptr}, false);
 
     // The block's Insns as constant bytes (fn zeroed: the code must not depend on host addresses
@@ -129,25 +212,41 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
 
     llvm::IRBuilder<> b(ctx);
     auto* entry = llvm::BasicBlock::Create(ctx, "entry", fn);
+    auto* top = llvm::BasicBlock::Create(ctx, "top", fn);
     auto* exit = llvm::BasicBlock::Create(ctx, "exit", fn);
     auto field = [&](size_t off) { return b.CreateConstInBoundsGEP1_64(i8, cpu, off); };
+    auto load = [&](llvm::Type* t, size_t off) { return b.CreateLoad(t, field(off)); };
+    auto is_zero = [&](llvm::Value* v) {
+        return b.CreateICmpEQ(v, llvm::Constant::getNullValue(v->getType()));
+    };
     b.SetInsertPoint(entry);
     // IP wraps at 64 KiB unless CS is a 32-bit segment, read once per block as run_block does.
-    llvm::Value* cs32 = b.CreateICmpNE(
-        b.CreateAnd(b.CreateLoad(i16, field(kCsAttr)), uint64_t(seg_attr::DB)), b.getInt16(0));
+    llvm::Value* cs32 =
+        b.CreateICmpNE(b.CreateAnd(load(i16, kCsAttr), uint64_t(seg_attr::DB)), b.getInt16(0));
     llvm::Value* ip_mask = b.CreateSelect(cs32, b.getInt32(0xffffffffu), b.getInt32(0xffff));
+    llvm::Value* entry_eip = load(i32, kEip);
+    llvm::Value* entry_cs_base = load(i32, kCsBase);
+    llvm::Value* entry_cs_attr = load(i16, kCsAttr);
+    llvm::Value* entry_tlb_epoch = load(i64, kTlbEpoch);
+    b.CreateBr(top);
+    b.SetInsertPoint(top);
 
+    // EIP and icount are values here, not memory round trips: within a block only the last
+    // instruction branches and only REP string instructions add to icount themselves, so
+    // instruction k starts at entry EIP + the lengths before it and retires icount + k + 1. They
+    // are still stored for every instruction (semantics, faults and slow paths read them).
+    llvm::Value* icount0 = load(i64, kIcount);
+    uint32_t offset = 0;
     for (size_t k = 0; k < insns.size(); ++k) {
         const Insn& in = insns[k];
-        llvm::Value* start = b.CreateLoad(i32, field(kEip), "start");
+        llvm::Value* start = b.CreateAnd(b.CreateAdd(entry_eip, b.getInt32(offset)), ip_mask);
+        offset += in.len;
         b.CreateStore(start, field(kInsnEip));
-        b.CreateStore(b.CreateAnd(b.CreateAdd(start, b.getInt32(in.len)), ip_mask), field(kEip));
+        b.CreateStore(b.CreateAnd(b.CreateAdd(entry_eip, b.getInt32(offset)), ip_mask),
+                      field(kEip));
         llvm::Value* insn_ptr = b.CreateConstInBoundsGEP1_64(i8, table, k * sizeof(Insn));
         if (sem[k]) {
-            auto* callee = llvm::cast<llvm::Function>(vmap[sem[k]]);
-            callee->removeFnAttr(llvm::Attribute::NoInline);
-            callee->addFnAttr(llvm::Attribute::AlwaysInline);
-            b.CreateCall(callee, {cpu, insn_ptr});
+            b.CreateCall(llvm::cast<llvm::Function>(vmap[sem[k]]), {cpu, insn_ptr});
         } else {
             llvm::Value* native = b.CreateIntToPtr(
                 b.getInt64(reinterpret_cast<uint64_t>(reinterpret_cast<void*>(in.fn))), ptr);
@@ -155,8 +254,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         }
         auto* on_fault = llvm::BasicBlock::Create(ctx, "fault", fn);
         auto* retired = llvm::BasicBlock::Create(ctx, "retired", fn);
-        llvm::Value* faulted = b.CreateICmpNE(b.CreateLoad(i8, field(kFaultActive)), b.getInt8(0));
-        b.CreateCondBr(faulted, on_fault, retired);
+        b.CreateCondBr(is_zero(load(i8, kFaultActive)), retired, on_fault);
 
         b.SetInsertPoint(on_fault);
         b.CreateStore(start, field(kEip));
@@ -164,37 +262,102 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         b.CreateBr(exit);
 
         b.SetInsertPoint(retired);
-        llvm::Value* ic = b.CreateLoad(i64, field(kIcount));
-        b.CreateStore(b.CreateAdd(ic, b.getInt64(1)), field(kIcount));
-        // The asynchronous-request window after every instruction (seed 002), as run_block.
-        llvm::Value* poll = b.CreateLoad(ptr, field(kAsyncPoll));
-        auto* do_poll = llvm::BasicBlock::Create(ctx, "poll", fn);
-        auto* after_poll = llvm::BasicBlock::Create(ctx, "after_poll", fn);
-        b.CreateCondBr(b.CreateIsNotNull(poll), do_poll, after_poll);
-        b.SetInsertPoint(do_poll);
-        b.CreateCall(hook_ty, poll, {b.CreateLoad(ptr, field(kHookCtx))});
-        b.CreateBr(after_poll);
-        b.SetInsertPoint(after_poll);
-        if (k + 1 == insns.size()) {
-            b.CreateBr(exit);
-        } else {
-            auto* next = llvm::BasicBlock::Create(ctx, "next", fn);
-            llvm::Value* ends = b.CreateICmpNE(b.CreateLoad(i8, field(kEndBlock)), b.getInt8(0));
-            b.CreateCondBr(ends, exit, next);
-            b.SetInsertPoint(next);
-        }
+        bool adds_icount = in.attr & (insn_attr::REP | insn_attr::REPNE);
+        b.CreateStore(adds_icount ? b.CreateAdd(load(i64, kIcount), b.getInt64(1))
+                                  : b.CreateAdd(icount0, b.getInt64(k + 1)),
+                      field(kIcount));
+        // The asynchronous-request window after every instruction (seed 002): once a request is
+        // in flight, the interpreter polls it and runs the rest of this very block (its stale
+        // view), from instruction k + 1.
+        auto* resume = llvm::BasicBlock::Create(ctx, "resume", fn);
+        auto* no_poll = llvm::BasicBlock::Create(ctx, "no_poll", fn);
+        b.CreateCondBr(is_zero(load(ptr, kAsyncPoll)), no_poll, resume);
+        b.SetInsertPoint(resume);
+        b.CreateRet(b.getInt32(uint32_t(k + 1) << 1));
+        b.SetInsertPoint(no_poll);
+        auto* next = llvm::BasicBlock::Create(ctx, "next", fn);
+        b.CreateCondBr(is_zero(load(i8, kEndBlock)), next, exit);
+        b.SetInsertPoint(next);
+    }
+    // Every instruction ran and none ended the block. A block that branches back to its own
+    // start runs again here without returning to the dispatcher, under the same conditions as
+    // Interpreter::may_chain (plus its own budget check, which run_compiled made for the first
+    // pass): the hot loops of a compute-bound guest stay in compiled code.
+    {
+        auto* clean = llvm::BasicBlock::Create(ctx, "clean", fn);
+        auto* again = llvm::BasicBlock::Create(ctx, "again", fn);
+        auto* check_kick = llvm::BasicBlock::Create(ctx, "check_kick", fn);
+        llvm::Value* same = b.CreateICmpEQ(load(i32, kEip), entry_eip);
+        same = b.CreateAnd(same, b.CreateICmpEQ(load(i32, kCsBase), entry_cs_base));
+        same = b.CreateAnd(same, b.CreateICmpEQ(load(i16, kCsAttr), entry_cs_attr));
+        same = b.CreateAnd(same, b.CreateICmpEQ(load(i64, kTlbEpoch), entry_tlb_epoch));
+        b.CreateCondBr(same, again, clean);
+        b.SetInsertPoint(again);
+        llvm::Value* budget = b.CreateSub(load(i64, kIcountLimit), load(i64, kIcount));
+        llvm::Value* ok = b.CreateICmpUGE(budget, b.getInt64(insns.size()));
+        ok = b.CreateAnd(ok, b.CreateICmpULT(load(i64, kIcount), load(i64, kIcountLimit)));
+        ok = b.CreateAnd(ok, is_zero(load(i32, kExitReasons)));
+        ok = b.CreateAnd(ok, is_zero(b.CreateOr(load(i8, kIntr), load(i8, kNmiPending))));
+        ok = b.CreateAnd(ok, is_zero(load(i8, kIntrShadow)));
+        ok = b.CreateAnd(ok, is_zero(b.CreateAnd(load(i32, kEflags), b.getInt32(fl::TF))));
+        ok = b.CreateAnd(ok, is_zero(load(ptr, kAsyncPoll)));
+        b.CreateCondBr(ok, check_kick, clean);
+        b.SetInsertPoint(check_kick);
+        llvm::Value* kick = load(ptr, kHostKick);
+        auto* read_kick = llvm::BasicBlock::Create(ctx, "read_kick", fn);
+        b.CreateCondBr(is_zero(kick), top, read_kick);
+        b.SetInsertPoint(read_kick);
+        auto* flag = b.CreateLoad(i8, kick);
+        flag->setAtomic(llvm::AtomicOrdering::Monotonic);
+        flag->setAlignment(llvm::Align(1));
+        b.CreateCondBr(is_zero(flag), top, clean);
+        b.SetInsertPoint(clean);
+        b.CreateRet(b.getInt32(1));
     }
     b.SetInsertPoint(exit);
     b.CreateStore(b.getInt8(0), field(kEndBlock));
-    b.CreateRetVoid();
+    b.CreateRet(b.getInt32(0));
 
-    optimise(*m);
+    optimise(*m, *fn);
     if (const char* dump = std::getenv("RR86_JIT_DUMP"); dump && name == dump)
         m->print(llvm::errs(), nullptr);
     return m;
 }
 
-void BlockTranslator::optimise(llvm::Module& m) {
+// Alias scopes for the block function, which the semantics cannot state in C++: guest memory
+// (host RAM reached through the soft TLB's integer addends) and locals never overlap the Cpu, so
+// a guest store does not force registers, flags or EIP to be reloaded. A pointer whose origin
+// is not clearly one or the other (loaded from memory, passed in) gets no scope. This relies on
+// the rule in engine/cpu/state.h: nothing stores a pointer into the Cpu where guest memory is.
+void tag_alias_scopes(llvm::Function& fn) {
+    llvm::LLVMContext& ctx = fn.getContext();
+    llvm::MDBuilder mdb(ctx);
+    llvm::MDNode* domain = mdb.createAnonymousAliasScopeDomain("rr86.block");
+    llvm::MDNode* cpu_scope = mdb.createAnonymousAliasScope(domain, "cpu");
+    llvm::MDNode* other_scope = mdb.createAnonymousAliasScope(domain, "guest+locals");
+    llvm::MDNode* cpu_list = llvm::MDNode::get(ctx, {cpu_scope});
+    llvm::MDNode* other_list = llvm::MDNode::get(ctx, {other_scope});
+    const llvm::Value* cpu = fn.getArg(0);
+    for (llvm::BasicBlock& bb : fn) {
+        for (llvm::Instruction& in : bb) {
+            const llvm::Value* p = llvm::getLoadStorePointerOperand(&in);
+            if (!p) continue;
+            llvm::SmallVector<const llvm::Value*, 4> objs;
+            llvm::getUnderlyingObjects(p, objs);
+            bool all_cpu = true, all_other = true;
+            for (const llvm::Value* o : objs) {
+                all_cpu &= o == cpu;
+                all_other &= llvm::isa<llvm::IntToPtrInst>(o) || llvm::isa<llvm::AllocaInst>(o) ||
+                             llvm::isa<llvm::GlobalVariable>(o);
+            }
+            if (objs.empty() || (!all_cpu && !all_other)) continue;
+            in.setMetadata(llvm::LLVMContext::MD_alias_scope, all_cpu ? cpu_list : other_list);
+            in.setMetadata(llvm::LLVMContext::MD_noalias, all_cpu ? other_list : cpu_list);
+        }
+    }
+}
+
+void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;
@@ -205,25 +368,41 @@ void BlockTranslator::optimise(llvm::Module& m) {
     pb.registerFunctionAnalyses(fam);
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
-    // The semantics arrive optimised (-O2 in the bitcode): what is left to do is inlining them
-    // into the block with their Insn constant, folding what that constant decides, and passing
-    // values (EIP, flags, registers) from one instruction to the next. A full -O2 pipeline on the
-    // inlined code costs several times more for little gain.
-    llvm::ModulePassManager mpm;
-    mpm.addPass(llvm::AlwaysInlinerPass());
-    llvm::FunctionPassManager fpm;
-    fpm.addPass(llvm::SROAPass(llvm::SROAOptions::ModifyCFG));
-    fpm.addPass(llvm::EarlyCSEPass(true));
-    fpm.addPass(llvm::InstCombinePass());
-    fpm.addPass(llvm::SimplifyCFGPass());
-    fpm.addPass(llvm::GVNPass());
-    fpm.addPass(llvm::DSEPass());
-    fpm.addPass(llvm::SimplifyCFGPass());
-    mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
-    mpm.addPass(llvm::GlobalDCEPass());
-    if (const char* env = std::getenv("RR86_JIT_OPT"); env && *env == '2')
-        mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
-    mpm.run(m, mam);
+    // Everything the block calls in the bitcode is a private copy: inline it all, so that the
+    // Insn constants fold and one instruction's results flow into the next.
+    for (llvm::Function& f : m) {
+        if (f.isDeclaration() || &f == &block_fn) continue;
+        f.removeFnAttr(llvm::Attribute::NoInline);
+        f.removeFnAttr(llvm::Attribute::OptimizeNone);
+        f.addFnAttr(llvm::Attribute::AlwaysInline);
+    }
+    // The semantics arrive optimised (-O2 in the bitcode): what is left is inlining them with
+    // their Insn constant, folding what that constant decides, then (once pointers are plain
+    // enough to see where they point) passing EIP, icount, flags and registers from one
+    // instruction to the next and dropping what the next one overwrites (dead flags included,
+    // through InstCombine's demanded bits). A full -O2 pipeline costs several times more.
+    {
+        llvm::ModulePassManager mpm;
+        mpm.addPass(llvm::AlwaysInlinerPass());
+        mpm.addPass(llvm::GlobalDCEPass());
+        llvm::FunctionPassManager fpm;
+        fpm.addPass(llvm::SROAPass(llvm::SROAOptions::ModifyCFG));
+        fpm.addPass(llvm::EarlyCSEPass(true));
+        fpm.addPass(llvm::InstCombinePass());
+        mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
+        mpm.run(m, mam);
+    }
+    tag_alias_scopes(block_fn);
+    fam.clear();
+    {
+        llvm::FunctionPassManager fpm;
+        fpm.addPass(llvm::SimplifyCFGPass());
+        fpm.addPass(llvm::GVNPass());
+        fpm.addPass(llvm::InstCombinePass());
+        fpm.addPass(llvm::DSEPass());
+        fpm.addPass(llvm::SimplifyCFGPass());
+        fpm.run(block_fn, fam);
+    }
 }
 
 } // namespace rr86::jit

@@ -1,4 +1,4 @@
-// BlockTranslator: one decoded Block -> one LLVM function `void(Cpu&)` that does, instruction by
+// BlockTranslator: one decoded Block -> one LLVM function `uint32_t(Cpu&)` (1: finished cleanly) that does, instruction by
 // instruction, exactly what Interpreter::run_block does, with each semantic function cloned from
 // the semantics bitcode and inlined (its Insn is a constant, so operand selection folds away).
 #pragma once
@@ -6,10 +6,13 @@
 #include "engine/cpu/insn.h"
 
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
 namespace llvm {
+class Function;
+class GlobalValue;
 class Module;
 class TargetMachine;
 } // namespace llvm
@@ -34,9 +37,18 @@ class BlockTranslator {
                                             TranslateInfo& info);
 
   private:
-    void optimise(llvm::Module& m);
+    struct Closure {
+        const llvm::Function* fn = nullptr;           // null: call the native handler
+        std::vector<const llvm::GlobalValue*> globals; // fn, its callees, constants, declarations
+    };
+    // IR instructions (handler and everything it calls in the bitcode) above which a handler is
+    // called natively rather than inlined.
+    static constexpr size_t kMaxInlineIr = 400;
+    const Closure* closure(Handler h);
+    void optimise(llvm::Module& m, llvm::Function& block_fn);
     BitcodeModule& bc_;
     llvm::TargetMachine* tm_;
+    std::unordered_map<Handler, Closure> closures_;
 };
 
 // Host helper the translated code calls on a fault: what Interpreter::deliver_fault does.

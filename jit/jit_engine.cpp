@@ -158,7 +158,7 @@ bool JitEngine::Core::compile(const std::vector<Insn>& insns, const std::shared_
         return false;
     }
     slot.rt = std::move(rt);
-    slot.fn.store(addr->toPtr<void (*)(Cpu&)>(), std::memory_order_release);
+    slot.fn.store(addr->toPtr<CompiledFn>(), std::memory_order_release);
     if (reuse.size() >= kMaxReuse) reuse.clear();
     reuse.emplace(std::move(key), sp);
     auto t2 = std::chrono::steady_clock::now();

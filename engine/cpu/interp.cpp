@@ -105,10 +105,12 @@ bool Interpreter::take_interrupt() {
 }
 
 // Runs the block once; true when every instruction ran and none asked to end the block.
-[[gnu::always_inline]] inline bool Interpreter::run_block(const Block& b) {
-    const Insn* in = b.insns.data();
+// From instruction `first` (0 except when resuming compiled code).
+[[gnu::always_inline]] inline bool Interpreter::run_block(const Block& b, size_t first) {
+    const Insn* in = b.insns.data() + first;
     uint64_t budget = c_.icount_limit - c_.s.icount;
-    const Insn* end = in + (b.insns.size() < budget ? b.insns.size() : budget);
+    size_t left = b.insns.size() - first;
+    const Insn* end = in + (left < budget ? left : budget);
     uint32_t ip_mask = c_.code32() ? 0xffffffffu : 0xffffu;
     for (; in != end; ++in) {
         uint32_t start = c_.insn_eip = c_.s.eip;
@@ -186,8 +188,7 @@ void Interpreter::run() {
             prev->next_epoch = jc_epoch_;
         }
         prev = nullptr;
-        if (tier_ && run_compiled(*b)) continue;
-        while (run_block(*b) && may_chain()) {
+        while (run_either(*b) && may_chain()) {
             Block* n = chained(*b);
             if (!n) {
                 prev = b; // the next lookup's result becomes its successor
@@ -201,13 +202,31 @@ void Interpreter::run() {
 
 // Compiled code does per instruction exactly what run_block does, but has no budget check: it
 // runs only when the whole block fits, else the interpreter stops at the exact icount.
-bool Interpreter::run_compiled(Block& b) {
-    if (!b.jit) tier_->on_block(b);
-    if (!b.jit) return false;
-    void (*fn)(Cpu&) = b.jit->fn.load(std::memory_order_acquire);
-    if (!fn || c_.icount_limit - c_.s.icount < b.insns.size()) return false;
-    fn(c_);
-    return true;
+[[gnu::always_inline]] inline bool Interpreter::run_either(Block& b) {
+    if (tier_) {
+        if (!b.jit) tier_->on_block(b);
+        if (b.jit) {
+            CompiledFn fn = b.jit->fn.load(std::memory_order_acquire);
+            if (fn && c_.icount_limit - c_.s.icount >= b.insns.size()) {
+                uint32_t r = fn(c_);
+                if (r <= 1) return r;
+                return resume_block(b, r >> 1);
+            }
+        }
+    }
+    return run_block(b, 0);
+}
+
+// The rest of a block whose compiled code stopped after instruction `next` - 1 because an
+// asynchronous request is in flight: the window after that instruction, then run_block's loop.
+bool Interpreter::resume_block(const Block& b, size_t next) {
+    if (c_.async_poll) c_.async_poll(c_.hook_ctx);
+    if (c_.end_block || next == b.insns.size()) {
+        bool clean = !c_.end_block;
+        c_.end_block = false;
+        return clean;
+    }
+    return run_block(b, next);
 }
 
 Block* Interpreter::block_at(uint32_t linear, CodeMode mode) {

@@ -50,10 +50,11 @@ class Interpreter {
     void deliver_fault();
     Block* block_at(uint32_t linear, CodeMode mode);
     Block* build_block(uint64_t phys, const uint8_t* page, CodeMode mode);
-    bool run_block(const Block& b);
+    bool run_block(const Block& b, size_t first);
+    bool resume_block(const Block& b, size_t next);
     bool may_chain() const;
     Block* chained(Block& from);
-    bool run_compiled(Block& b);
+    bool run_either(Block& b);
     void step();
     void sync_caches();
     void on_code_write(uint64_t ram_offset, uint64_t len);
