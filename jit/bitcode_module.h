@@ -20,6 +20,7 @@
 
 namespace llvm {
 class Function;
+class GlobalValue;
 class LLVMContext;
 class Module;
 } // namespace llvm
@@ -35,6 +36,8 @@ class BitcodeModule {
     const llvm::Module& module() const { return *module_; }
     // The IR definition of a native handler, or null when the bitcode has none.
     const llvm::Function* handler(Handler fn);
+    // Reads a lazily loaded definition's body; false if it is (still) a declaration.
+    static bool materialize(const llvm::GlobalValue* gv);
 
   private:
     explicit BitcodeModule(std::unique_ptr<llvm::Module> m);

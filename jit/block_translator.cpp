@@ -24,6 +24,7 @@
 #include <llvm/Transforms/Utils/ValueMapper.h>
 
 #include <cstddef>
+#include <dlfcn.h>
 #include <cstdlib>
 #include <cstring>
 #include <unordered_set>
@@ -73,7 +74,7 @@ void collect_value(const llvm::Value* v, std::unordered_set<const llvm::GlobalVa
 
 void collect(const llvm::GlobalValue* gv, std::unordered_set<const llvm::GlobalValue*>& keep,
              std::unordered_set<const llvm::Constant*>& seen) {
-    if (!keep.insert(gv).second || gv->isDeclaration()) return;
+    if (!keep.insert(gv).second || !BitcodeModule::materialize(gv)) return;
     if (auto* var = llvm::dyn_cast<llvm::GlobalVariable>(gv)) {
         collect_value(var->getInitializer(), keep, seen);
     } else if (auto* f = llvm::dyn_cast<llvm::Function>(gv)) {
@@ -248,9 +249,12 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         if (sem[k]) {
             b.CreateCall(llvm::cast<llvm::Function>(vmap[sem[k]]), {cpu, insn_ptr});
         } else {
-            llvm::Value* native = b.CreateIntToPtr(
-                b.getInt64(reinterpret_cast<uint64_t>(reinterpret_cast<void*>(in.fn))), ptr);
-            b.CreateCall(handler_ty, native, {cpu, insn_ptr});
+            // By symbol, never by address: the object may be cached and loaded by another process.
+            Dl_info dl{};
+            if (!dladdr(reinterpret_cast<void*>(in.fn), &dl) || !dl.dli_sname ||
+                dl.dli_saddr != reinterpret_cast<void*>(in.fn))
+                return nullptr;
+            b.CreateCall(m->getOrInsertFunction(dl.dli_sname, handler_ty), {cpu, insn_ptr});
         }
         auto* on_fault = llvm::BasicBlock::Create(ctx, "fault", fn);
         auto* retired = llvm::BasicBlock::Create(ctx, "retired", fn);

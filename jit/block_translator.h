@@ -31,7 +31,8 @@ class BlockTranslator {
     // `tm` (may be null) gives the optimiser the host's costs.
     BlockTranslator(BitcodeModule& bc, llvm::TargetMachine* tm) : bc_(bc), tm_(tm) {}
 
-    // A module whose only external definition is `name`, optimised. The caller holds the lock of
+    // A module whose only external definition is `name`, optimised; null if a handler that
+    // must be called natively has no symbol to call it by. The caller holds the lock of
     // the bitcode module's LLVMContext.
     std::unique_ptr<llvm::Module> translate(const std::vector<Insn>& insns, const std::string& name,
                                             TranslateInfo& info);

@@ -2,8 +2,12 @@
 
 #include "jit/bitcode_module.h"
 #include "jit/block_translator.h"
+#include "jit/code_cache.h"
 
 #include <fmt/core.h>
+#include <llvm/Config/llvm-config.h>
+#include <llvm/ExecutionEngine/ObjectCache.h>
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -16,11 +20,17 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
+#include <dlfcn.h>
+#include <fstream>
+#include <sstream>
+#include <xxhash.h>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 
 namespace rr86::jit {
+
+class ObjectCapture;
 
 // Everything LLVM: shared by the engine and by every compiled block (a block's code may outlive
 // the engine when the interpreter's cache is torn down later).
@@ -33,26 +43,28 @@ struct JitEngine::Core {
     std::unique_ptr<llvm::orc::LLJIT> lljit;
 
     std::mutex compile_mu; // one compile at a time: the context and bitcode module are shared
-    uint64_t next_id = 0;
     bool ready = false; // init() succeeded
 
-    // Compiled code by the bytes of the decoded instructions it was made from: translated code
-    // depends on nothing else (not the block's address), so a block decoded again after an
-    // invalidation (SeaBIOS's PAM changes drop every block, many times) reuses the code of an
-    // identical earlier block instead of compiling it again. Bounded: cleared when full (blocks
-    // keep their own references).
-    static constexpr size_t kMaxReuse = 16384;
+    // Live compiled code by its cache key (CodeCache::key: what translated code depends on; not
+    // the block's address): identical blocks share one translation, and the symbol a key names
+    // is never defined twice. Expired entries are swept as the map grows.
     struct Slot;
-    std::unordered_map<std::string, std::shared_ptr<Slot>> reuse;
+    std::unordered_map<std::string, std::weak_ptr<Slot>> reuse;
+    size_t sweep_at = 1024;
+    std::unique_ptr<CodeCache> cache;
+    std::unique_ptr<ObjectCapture> capture = std::make_unique<ObjectCapture>();
     bool trace = std::getenv("RR86_JIT_TRACE") != nullptr; // one line per compiled block
 
     mutable std::mutex stats_mu;
     JitStats totals;
     std::vector<double> times_ms;
 
-    bool init(ExecMode mode, std::string& error);
-    // Fills `slot` with code for `insns`, from the reuse map or compiled now.
-    bool compile(const std::vector<Insn>& insns, const std::shared_ptr<Slot>& slot);
+    bool init(const JitOptions& opts, std::string& error);
+    // Fills `slot` with code for `insns`: shared with a live identical block, loaded from the
+    // disk cache, or compiled now (and stored there).
+    bool compile(const std::vector<Insn>& insns, CodeMode mode, const std::shared_ptr<Slot>& slot);
+    std::string build_id() const;
+    void count(double ms, size_t insns, unsigned native, bool from_cache);
 };
 
 // A block's compiled code: frees it (its ResourceTracker) when the block and any queued job for
@@ -67,7 +79,25 @@ struct JitEngine::Core::Slot final : CompiledCode {
     std::shared_ptr<Slot> shared; // the identical block's code this one reuses
 };
 
-bool JitEngine::Core::init(ExecMode mode, std::string& error) {
+// Keeps the object file ORC compiles for the module being added, for the disk cache.
+class ObjectCapture final : public llvm::ObjectCache {
+  public:
+    void expect(const std::string& module) {
+        module_ = module;
+        object_.clear();
+    }
+    const std::string& object() const { return object_; }
+    void notifyObjectCompiled(const llvm::Module* m, llvm::MemoryBufferRef obj) override {
+        if (m->getModuleIdentifier() == module_) object_.assign(obj.getBufferStart(), obj.getBufferSize());
+    }
+    std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module*) override { return nullptr; }
+
+  private:
+    std::string module_, object_;
+};
+
+bool JitEngine::Core::init(const JitOptions& opts, std::string& error) {
+    auto t0 = std::chrono::steady_clock::now();
     static std::once_flag once;
     std::call_once(once, [] {
         llvm::InitializeNativeTarget();
@@ -80,8 +110,8 @@ bool JitEngine::Core::init(ExecMode mode, std::string& error) {
     }
     // Compiling on the vCPU thread (jit) must be quick: fast instruction selection and register
     // allocation. A background compile (tiered) of a block known to be hot can afford the default.
-    jtmb->setCodeGenOptLevel(mode == ExecMode::Jit ? llvm::CodeGenOptLevel::None
-                                                   : llvm::CodeGenOptLevel::Default);
+    jtmb->setCodeGenOptLevel(opts.mode == ExecMode::Jit ? llvm::CodeGenOptLevel::None
+                                                        : llvm::CodeGenOptLevel::Default);
     if (const char* cg = std::getenv("RR86_JIT_CG")) // experiments: 0..3
         jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel(std::atoi(cg) & 3));
     auto machine = jtmb->createTargetMachine();
@@ -90,7 +120,16 @@ bool JitEngine::Core::init(ExecMode mode, std::string& error) {
         return false;
     }
     tm = std::move(*machine);
-    auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
+    ObjectCapture* cap = capture.get();
+    auto jit = llvm::orc::LLJITBuilder()
+                   .setJITTargetMachineBuilder(*jtmb)
+                   .setCompileFunctionCreator(
+                       [cap](llvm::orc::JITTargetMachineBuilder b)
+                           -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+                           return std::make_unique<llvm::orc::ConcurrentIRCompiler>(std::move(b),
+                                                                                     cap);
+                       })
+                   .create();
     if (!jit) {
         error = "jit: " + llvm::toString(jit.takeError());
         return false;
@@ -113,42 +152,89 @@ bool JitEngine::Core::init(ExecMode mode, std::string& error) {
         error = "jit: " + llvm::toString(std::move(err));
         return false;
     }
+    auto t1 = std::chrono::steady_clock::now();
     auto lock = tsctx.getLock();
     bc = BitcodeModule::load(*tsctx.getContext(), error);
     if (!bc) return false;
+    auto t2 = std::chrono::steady_clock::now();
     translator = std::make_unique<BlockTranslator>(*bc, tm.get());
+    cache = std::make_unique<CodeCache>(opts.cache_dir, build_id());
+    if (trace) {
+        auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+        fmt::print(stderr, "rr86: jit: set up in {:.1f} ms (ORC {:.1f}, bitcode {:.1f}, build id {:.1f})\n",
+                   ms(t0, std::chrono::steady_clock::now()), ms(t0, t1), ms(t1, t2),
+                   ms(t2, std::chrono::steady_clock::now()));
+    }
     ready = true;
     return true;
 }
 
-bool JitEngine::Core::compile(const std::vector<Insn>& insns, const std::shared_ptr<Slot>& sp) {
+// What a cached object depends on besides its block: this module's code (translator and the
+// embedded semantics), LLVM, the host CPU the code was selected for, the optimisation level.
+std::string JitEngine::Core::build_id() const {
+    Dl_info info{};
+    std::string self;
+    if (dladdr(reinterpret_cast<void*>(&rr86_jit_deliver_fault), &info) && info.dli_fname) {
+        std::ifstream in(info.dli_fname, std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        self = ss.str();
+    }
+    std::string id = fmt::format("{}|{}|{}|{}|{}", self, LLVM_VERSION_STRING,
+                                 std::string(tm->getTargetCPU()),
+                                 std::string(tm->getTargetFeatureString()), int(tm->getOptLevel()));
+    return fmt::format("{:016x}", XXH3_64bits(id.data(), id.size()));
+}
+
+void JitEngine::Core::count(double ms, size_t insns, unsigned native, bool from_cache) {
+    std::lock_guard g(stats_mu);
+    ++(from_cache ? totals.cache_hits : totals.compiled);
+    totals.insns += insns;
+    totals.native_calls += native;
+    totals.total_ms += ms;
+    totals.max_ms = std::max(totals.max_ms, ms);
+    times_ms.push_back(ms);
+}
+
+bool JitEngine::Core::compile(const std::vector<Insn>& insns, CodeMode mode,
+                              const std::shared_ptr<Slot>& sp) {
     std::lock_guard guard(compile_mu);
     if (!ready) return false;
     Slot& slot = *sp;
-    std::string key(reinterpret_cast<const char*>(insns.data()), insns.size() * sizeof(Insn));
+    std::string key = CodeCache::key(insns, mode);
     if (auto it = reuse.find(key); it != reuse.end()) {
-        slot.shared = it->second;
-        slot.fn.store(it->second->fn.load(std::memory_order_relaxed), std::memory_order_release);
-        std::lock_guard g(stats_mu);
-        ++totals.reused;
-        return true;
+        if (std::shared_ptr<Slot> live = it->second.lock()) {
+            slot.shared = live;
+            slot.fn.store(live->fn.load(std::memory_order_relaxed), std::memory_order_release);
+            std::lock_guard g(stats_mu);
+            ++totals.reused;
+            return true;
+        }
     }
     auto t0 = std::chrono::steady_clock::now();
-    std::string name = fmt::format("rr86_block_{}", next_id++);
-    TranslateInfo info;
-    std::unique_ptr<llvm::Module> m;
-    {
-        auto lock = tsctx.getLock();
-        m = translator->translate(insns, name, info);
-    }
-    auto t1 = std::chrono::steady_clock::now();
+    // One symbol per key, the same in every run: cached objects define it.
+    std::string name = fmt::format("rr86_b_{:016x}", CodeCache::key_hash(key));
     llvm::orc::ResourceTrackerSP rt = lljit->getMainJITDylib().createResourceTracker();
-    auto add_and_lookup = [&]() -> llvm::Expected<llvm::orc::ExecutorAddr> {
-        if (auto err = lljit->addIRModule(rt, llvm::orc::ThreadSafeModule(std::move(m), tsctx)))
-            return err;
-        return lljit->lookup(name);
-    };
-    llvm::Expected<llvm::orc::ExecutorAddr> addr = add_and_lookup();
+    TranslateInfo info;
+    bool from_cache = false;
+    llvm::Error added = llvm::Error::success();
+    if (std::optional<std::string> obj = cache->load(key)) {
+        from_cache = true;
+        added = lljit->addObjectFile(rt, llvm::MemoryBuffer::getMemBufferCopy(*obj, name));
+    } else {
+        std::unique_ptr<llvm::Module> m;
+        {
+            auto lock = tsctx.getLock();
+            m = translator->translate(insns, name, info);
+        }
+        if (!m)
+            added = llvm::make_error<llvm::StringError>("a handler has no symbol",
+                                                        llvm::inconvertibleErrorCode());
+        capture->expect(name);
+        if (m) added = lljit->addIRModule(rt, llvm::orc::ThreadSafeModule(std::move(m), tsctx));
+    }
+    llvm::Expected<llvm::orc::ExecutorAddr> addr =
+        added ? llvm::Expected<llvm::orc::ExecutorAddr>(std::move(added)) : lljit->lookup(name);
     if (!addr) {
         std::string msg = llvm::toString(addr.takeError());
         llvm::consumeError(rt->remove());
@@ -157,43 +243,50 @@ bool JitEngine::Core::compile(const std::vector<Insn>& insns, const std::shared_
             fmt::print(stderr, "rr86: jit: {} stays interpreted: {}\n", name, msg);
         return false;
     }
+    if (!from_cache && !capture->object().empty()) cache->store(key, capture->object());
     slot.rt = std::move(rt);
     slot.fn.store(addr->toPtr<CompiledFn>(), std::memory_order_release);
-    if (reuse.size() >= kMaxReuse) reuse.clear();
-    reuse.emplace(std::move(key), sp);
-    auto t2 = std::chrono::steady_clock::now();
-    double ms = std::chrono::duration<double, std::milli>(t2 - t0).count();
+    if (reuse.size() >= sweep_at) {
+        std::erase_if(reuse, [](const auto& e) { return e.second.expired(); });
+        sweep_at = std::max<size_t>(1024, reuse.size() * 2);
+    }
+    reuse[std::move(key)] = sp;
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (trace)
-        fmt::print(stderr, "rr86: jit: {} {} insns ({} native): IR {:.2f} ms, codegen {:.2f} ms\n",
-                   name, insns.size(), info.native,
-                   std::chrono::duration<double, std::milli>(t1 - t0).count(),
-                   std::chrono::duration<double, std::milli>(t2 - t1).count());
-    std::lock_guard g(stats_mu);
-    ++totals.compiled;
-    totals.insns += insns.size();
-    totals.native_calls += info.native;
-    totals.total_ms += ms;
-    totals.max_ms = std::max(totals.max_ms, ms);
-    times_ms.push_back(ms);
+        fmt::print(stderr, "rr86: jit: {} {} insns ({} native): {} in {:.2f} ms\n", name,
+                   insns.size(), info.native, from_cache ? "loaded from the cache" : "compiled",
+                   ms);
+    count(ms, insns.size(), info.native, from_cache);
     return true;
 }
 
 // The background compile thread of the tiered mode.
 class JitEngine::Worker {
   public:
-    Worker(Core& core, ExecMode mode) : core_(core), mode_(mode), thread_([this] { loop(); }) {}
+    Worker(std::shared_ptr<Core> core, const JitOptions& opts)
+        : core_(std::move(core)), opts_(opts), thread_([this] { loop(); }) {}
     ~Worker() {
+        stop();
+        thread_.join();
+    }
+    // Drops the queue and asks the thread to end; true if it is idle (a join is immediate).
+    bool stop() {
+        std::deque<Job> dropped;
         {
             std::lock_guard g(mu_);
             stop_ = true;
+            dropped.swap(queue_);
         }
         cv_.notify_all();
-        thread_.join();
+        std::lock_guard g(mu_);
+        return !busy_;
     }
-    void push(std::shared_ptr<Core::Slot> slot, std::vector<Insn> insns) {
+    void detach() { thread_.detach(); }
+    void push(std::shared_ptr<Core::Slot> slot, std::vector<Insn> insns, CodeMode mode) {
         {
             std::lock_guard g(mu_);
-            queue_.push_back({std::move(slot), std::move(insns)});
+            queue_.push_back({std::move(slot), std::move(insns), mode});
         }
         cv_.notify_all();
     }
@@ -206,27 +299,43 @@ class JitEngine::Worker {
     struct Job {
         std::shared_ptr<Core::Slot> slot;
         std::vector<Insn> insns;
+        CodeMode mode;
     };
+    // The hottest waiting block first (runs counted while it waits), the newest among equals:
+    // a boot queues hundreds of warm blocks, and the loop the guest is in now must not wait
+    // behind them.
+    Job take() {
+        auto best = queue_.end();
+        uint32_t best_waits = 0;
+        for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+            uint32_t w = it->slot->waits.load(std::memory_order_relaxed);
+            if (best == queue_.end() || w >= best_waits) best = it, best_waits = w;
+        }
+        Job job = std::move(*best);
+        queue_.erase(best);
+        return job;
+    }
     void loop() {
         // LLVM is set up here, not on the vCPU thread: the guest starts at once (wall-clock
         // timing of host events is part of what gets recorded) and interprets meanwhile.
         std::string error;
-        if (!core_.init(mode_, error))
+        if (!core_->init(opts_, error))
             fmt::print(stderr, "rr86: warning: {}; interpreting\n", error);
         std::unique_lock g(mu_);
+        busy_ = false;
+        idle_.notify_all();
         for (;;) {
             cv_.wait(g, [&] { return stop_ || !queue_.empty(); });
             if (stop_) return;
-            Job job = std::move(queue_.front());
-            queue_.pop_front();
+            Job job = take();
             busy_ = true;
             g.unlock();
             // The block was dropped (its CompiledCode has no other owner): nothing to compile.
             if (job.slot.use_count() == 1) {
-                std::lock_guard s(core_.stats_mu);
-                ++core_.totals.skipped;
+                std::lock_guard s(core_->stats_mu);
+                ++core_->totals.skipped;
             } else {
-                core_.compile(job.insns, job.slot);
+                core_->compile(job.insns, job.mode, job.slot);
             }
             job = {};
             g.lock();
@@ -234,25 +343,30 @@ class JitEngine::Worker {
             idle_.notify_all();
         }
     }
-    Core& core_;
-    ExecMode mode_;
+    std::shared_ptr<Core> core_;
+    JitOptions opts_;
     std::mutex mu_;
     std::condition_variable cv_, idle_;
     std::deque<Job> queue_;
-    bool busy_ = false, stop_ = false;
+    bool busy_ = true, stop_ = false; // busy from the start: setting LLVM up
     std::thread thread_;
 };
 
 JitEngine::JitEngine(const JitOptions& opts, std::shared_ptr<Core> core)
     : opts_(opts), core_(std::move(core)) {
-    if (opts_.mode == ExecMode::Tiered) worker_ = std::make_unique<Worker>(*core_, opts_.mode);
+    if (opts_.mode == ExecMode::Tiered) worker_ = std::make_unique<Worker>(core_, opts_);
 }
 
 JitEngine::~JitEngine() {
+    // A compile in progress is not waited for: the session is over, and the guest must not pay
+    // for the JIT at exit (tiered is measured against interp). The thread finishes its block
+    // on its own and ends (it owns the worker and the core from here); rr86 leaves with _Exit,
+    // not through static destructors LLVM could still be using.
+    if (worker_ && !worker_->stop()) {
+        worker_->detach();
+        (void)worker_.release();
+    }
     worker_.reset();
-    // The reuse map's slots hold the core: break the cycle (blocks still alive keep theirs).
-    std::lock_guard g(core_->compile_mu);
-    core_->reuse.clear();
 }
 
 std::unique_ptr<JitEngine> JitEngine::create(const JitOptions& opts, std::string& error) {
@@ -261,21 +375,21 @@ std::unique_ptr<JitEngine> JitEngine::create(const JitOptions& opts, std::string
         return nullptr;
     }
     auto core = std::make_shared<Core>();
-    if (opts.mode == ExecMode::Jit && !core->init(opts.mode, error)) return nullptr;
+    if (opts.mode == ExecMode::Jit && !core->init(opts, error)) return nullptr;
     return std::unique_ptr<JitEngine>(new JitEngine(opts, std::move(core)));
 }
 
 void JitEngine::on_block(Block& b) {
     if (opts_.mode == ExecMode::Jit) {
         auto slot = std::make_shared<Core::Slot>(core_);
-        core_->compile(b.insns, slot);
+        core_->compile(b.insns, b.mode, slot);
         b.jit = std::move(slot); // a failed compile leaves fn null: interpreted from now on
         return;
     }
     if (++b.runs < opts_.threshold) return;
     auto slot = std::make_shared<Core::Slot>(core_);
     b.jit = slot;
-    worker_->push(std::move(slot), b.insns);
+    worker_->push(std::move(slot), b.insns, b.mode);
 }
 
 void JitEngine::drain() {
@@ -295,11 +409,12 @@ JitStats JitEngine::stats() const {
 
 std::string JitEngine::stats_line() const {
     JitStats s = stats();
-    return fmt::format("jit ({}): {} blocks compiled ({} instructions, {} native calls), {:.1f} ms "
-                       "total, median {:.2f} ms, max {:.2f} ms per block; {} reused, {} failed, "
-                       "{} skipped",
-                       exec_mode_name(opts_.mode), s.compiled, s.insns, s.native_calls, s.total_ms,
-                       s.median_ms, s.max_ms, s.reused, s.failed, s.skipped);
+    return fmt::format("jit ({}): {} blocks compiled, {} loaded from the code cache ({} "
+                       "instructions, {} native calls), {:.1f} ms total, median {:.2f} ms, max "
+                       "{:.2f} ms per block; {} reused, {} failed, {} skipped",
+                       exec_mode_name(opts_.mode), s.compiled, s.cache_hits, s.insns,
+                       s.native_calls, s.total_ms, s.median_ms, s.max_ms, s.reused, s.failed,
+                       s.skipped);
 }
 
 } // namespace rr86::jit

@@ -2,6 +2,7 @@
 #include "jit/jit_tier.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <dlfcn.h>
@@ -88,45 +89,64 @@ JitTier* create_tier(const JitOptions& opts, std::string& error) {
 
 // Tiered: the interpreter starts at once; blocks count their runs until the module is loaded,
 // then the real tier takes over (a block already past the threshold is queued at its next run).
+// A session that ends before loading is over does not wait for it: the loading thread owns
+// what it loads from then on (rr86 leaves with _Exit).
 class BackgroundTier final : public JitTier {
   public:
-    explicit BackgroundTier(const JitOptions& opts)
-        : threshold_(opts.threshold), loader_([this, opts] { load(opts); }) {}
+    explicit BackgroundTier(const JitOptions& opts) : threshold_(opts.threshold) {
+        std::thread([st = state_, opts] {
+            std::string error;
+            JitTier* t = create_tier(opts, error);
+            if (!t) std::fprintf(stderr, "rr86: warning: %s; interpreting\n", error.c_str());
+            std::lock_guard g(st->mu);
+            st->error = error;
+            st->tier = t;
+            st->done = true;
+            st->ready.store(t, std::memory_order_release);
+            st->cv.notify_all();
+            if (st->abandoned) delete t;
+        }).detach();
+    }
     ~BackgroundTier() override {
-        if (loader_.joinable()) loader_.join();
-        delete real_.load();
+        std::lock_guard g(state_->mu);
+        if (state_->done) delete state_->tier;
+        else state_->abandoned = true;
     }
     void on_block(Block& b) override {
-        if (JitTier* t = real_.load(std::memory_order_acquire)) return t->on_block(b);
+        if (JitTier* t = state_->ready.load(std::memory_order_acquire)) return t->on_block(b);
         if (b.runs < threshold_) ++b.runs;
     }
     void drain() override {
-        if (loader_.joinable()) loader_.join();
-        if (JitTier* t = real_.load()) t->drain();
+        JitTier* t;
+        {
+            std::unique_lock g(state_->mu);
+            state_->cv.wait(g, [&] { return state_->done; });
+            t = state_->tier;
+        }
+        if (t) t->drain();
     }
     JitStats stats() const override {
-        JitTier* t = real_.load();
+        JitTier* t = state_->ready.load(std::memory_order_acquire);
         return t ? t->stats() : JitStats{};
     }
     std::string stats_line() const override {
-        JitTier* t = real_.load();
-        return t ? t->stats_line() : "jit (tiered): not loaded: " + error_;
+        if (JitTier* t = state_->ready.load(std::memory_order_acquire)) return t->stats_line();
+        std::lock_guard g(state_->mu);
+        return state_->done ? "jit (tiered): not loaded: " + state_->error
+                            : std::string("jit (tiered): still loading at the end of the run");
     }
 
   private:
-    void load(const JitOptions& opts) {
+    struct State {
+        std::mutex mu;
+        std::condition_variable cv;
+        bool done = false, abandoned = false;
+        JitTier* tier = nullptr;
         std::string error;
-        JitTier* t = create_tier(opts, error);
-        if (!t) {
-            error_ = error;
-            std::fprintf(stderr, "rr86: warning: %s; interpreting\n", error.c_str());
-        }
-        real_.store(t, std::memory_order_release);
-    }
+        std::atomic<JitTier*> ready{nullptr};
+    };
     uint32_t threshold_;
-    std::atomic<JitTier*> real_{nullptr};
-    std::string error_;
-    std::thread loader_;
+    std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 } // namespace

@@ -75,7 +75,7 @@ void add_replay_command(CLI::App& app, CommandContext& ctx) {
     cmd->add_flag("--allow-image-change", o->allow_image_change,
                   "Replay even if a firmware or disk image differs from the recorded one");
     cmd->add_flag("--summary", o->summary, "Print instructions, outcome and state hash");
-    add_exec_option(cmd, o->exec);
+    add_exec_options(cmd, o->exec);
     cmd->callback([&ctx, o] { ctx.exit_code = replay_trace(*o, ctx.machine_args); });
 }
 

@@ -29,7 +29,7 @@ struct ReplayOptions {
     std::string path;
     bool allow_image_change = false;
     bool summary = false;
-    std::string exec = "interp"; // engine: interp, jit, tiered (see SessionOptions)
+    ExecOptions exec;
 };
 // `redirects`: -serial / -debugcon only. Exit code: 0 verified, 3 diverged, 2 bad input.
 int replay_trace(const ReplayOptions& o, const MachineArgs& redirects);

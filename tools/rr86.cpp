@@ -2,6 +2,8 @@
 #include "tools/commands.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <fmt/core.h>
 
 int main(int argc, char** argv) {
@@ -35,5 +37,9 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "rr86: {}\n", e.what());
         return 2;
     }
-    return ctx.exit_code;
+    // Every session object (trace writer, output files) is closed by now. A JIT compile thread
+    // may still be finishing a block it will never publish (jit/jit_engine.cpp): leave without
+    // running static destructors under it.
+    std::fflush(nullptr);
+    std::_Exit(ctx.exit_code);
 }

@@ -11,22 +11,27 @@ void add_session_options(CLI::App* cmd, SessionOptions& opts) {
                     "Stop after this many instructions (outcome 'hang', exit code 124)");
     cmd->add_flag("--summary", opts.summary,
                   "Print instructions, outcome and state hash on stderr at the end");
-    add_exec_option(cmd, opts.exec);
+    add_exec_options(cmd, opts.exec);
 }
 
-void add_exec_option(CLI::App* cmd, std::string& exec) {
-    cmd->add_option("--exec", exec,
+void add_exec_options(CLI::App* cmd, ExecOptions& o) {
+    cmd->add_option("--exec", o.exec,
                     "Engine: interp (default), jit (compile every block first) or tiered "
                     "(compile hot blocks in the background)")
         ->check(CLI::IsMember({"interp", "jit", "tiered"}));
+    cmd->add_option("--jit-cache", o.jit_cache,
+                    "Persistent JIT code cache: on (default, $XDG_CACHE_HOME/rr86 or "
+                    "~/.cache/rr86), off, or a directory");
 }
 
-void Session::set_exec(const std::string& exec) {
-    auto mode = jit::parse_exec_mode(exec);
+void Session::set_exec(const ExecOptions& o) {
+    auto mode = jit::parse_exec_mode(o.exec);
     if (!mode || *mode == jit::ExecMode::Interp || jit_) return;
     std::string error;
     jit::JitOptions opts;
     opts.mode = *mode;
+    opts.cache_dir = o.jit_cache == "on" ? jit::default_cache_dir()
+                     : o.jit_cache == "off" ? std::string() : o.jit_cache;
     jit_ = jit::load_jit_tier(opts, error);
     if (!jit_) {
         fmt::print(stderr, "rr86: warning: {}; interpreting\n", error);

@@ -17,15 +17,17 @@ class JitTier;
 
 namespace rr86::tools {
 
-// --exec=interp|jit|tiered for the subcommands that run a machine.
-void add_exec_option(CLI::App* cmd, std::string& exec);
+// Which engine runs the guest, for the subcommands that run a machine.
+struct ExecOptions {
+    std::string exec = "interp"; // interp | jit | tiered (jit/jit_tier.h)
+    std::string jit_cache = "on"; // on (~/.cache/rr86) | off | a directory
+};
+void add_exec_options(CLI::App* cmd, ExecOptions& o);
 
 struct SessionOptions {
     uint64_t max_instructions = 0; // 0: no limit
     bool summary = false;
-    // interp | jit | tiered (jit/jit_tier.h). interp is the default until the JIT pays for its
-    // start-up on short sessions (issue 6: tiered is ~15 ms slower cold on the SeaBIOS boot).
-    std::string exec = "interp";
+    ExecOptions exec;
 };
 
 void add_session_options(CLI::App* cmd, SessionOptions& opts);
@@ -47,7 +49,7 @@ class Session {
     Outcome run(const SessionOptions& opts);
     // Which engine runs the guest (interp, jit, tiered); the guest sees no difference. If LLVM
     // cannot be set up, warns and interprets.
-    void set_exec(const std::string& exec);
+    void set_exec(const ExecOptions& o);
     void print_summary(const Outcome& out) const;
 
   private:

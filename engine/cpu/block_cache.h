@@ -31,6 +31,9 @@ namespace rr86 {
 using CompiledFn = uint32_t (*)(Cpu&);
 struct CompiledCode {
     std::atomic<CompiledFn> fn{nullptr};
+    // Runs while waiting for its compile (the compile queue takes the hottest first). Only the
+    // vCPU thread writes it.
+    std::atomic<uint32_t> waits{0};
     virtual ~CompiledCode() = default;
 };
 

@@ -207,6 +207,8 @@ void Interpreter::run() {
         if (!b.jit) tier_->on_block(b);
         if (b.jit) {
             CompiledFn fn = b.jit->fn.load(std::memory_order_acquire);
+            if (!fn) b.jit->waits.store(b.jit->waits.load(std::memory_order_relaxed) + 1,
+                                        std::memory_order_relaxed);
             if (fn && c_.icount_limit - c_.s.icount >= b.insns.size()) {
                 uint32_t r = fn(c_);
                 if (r <= 1) return r;
