@@ -10,14 +10,27 @@
 // from a P6-class CPU"), the runner applies an explicit, named rule: an exclusion (the test is run
 // but not counted) or a relaxation (some FLAGS bits are not compared). Each rule prints its count.
 //
+// --exec jit runs every test through the JIT tier (jit/): each decoded block, the test's
+// instruction included, is compiled before it runs and runs as compiled code. Every test then also
+// runs on the interpreter, and the two engines must leave the same CPU state (icount counted from
+// the test's start), memory, stray writes and delivered vector (DESIGN.md, determinism contract
+// point 6). The run fails if the JIT module cannot be loaded, if any block failed to compile (it
+// would have been interpreted), or if a test's instruction did not run as compiled code for a
+// reason other than the interpreter's step() path (TF set, code on page 0, which is routed
+// through MMIO, an instruction crossing a page or the 64 KiB CS limit); each reason prints its
+// count. --shard K/N runs every Nth test record, starting with the Kth (ctest runs the shards in
+// parallel).
+//
 // Usage: conformance_runner [--dir DIR] [--file NAME]... [--idx N] [--verbose] [--list]
-//                           [--list-excluded] [--uncached] [--log PATH]
+//                           [--list-excluded] [--uncached] [--exec interp|jit] [--shard K/N]
+//                           [--log PATH]
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/decode.h"
 #include "engine/cpu/flags.h"
 #include "engine/cpu/interp.h"
 #include "engine/memory/io_ports.h"
 #include "engine/memory/phys_map.h"
+#include "jit/jit_tier.h"
 
 #include <Zydis/Zydis.h>
 #include <zlib.h>
@@ -536,13 +549,105 @@ struct Outcome {
     bool pass = false;
     bool pass_strict = false; // without the relaxation
     int vector = -1;          // first interrupt vector the emulator fetched
+    bool compiled = false;    // --exec jit: the test's first block ran as compiled code
     std::string why;          // first mismatch, for --list
     std::string detail;       // --verbose
 };
 
+// Where a test ended, for comparing two engines: the CPU state with icount counted from the
+// test's start, the test's pages, the stray writes and the delivered vector.
+struct Final {
+    CpuState s;
+    uint32_t exit_reasons = 0;
+    int vector = -1;
+    std::vector<uint32_t> pages;
+    std::vector<uint8_t> ram; // the pages, in order
+    std::vector<StrayWatch::Write> writes;
+};
+
+// The difference between two engines' final states, or empty.
+std::string compare_finals(const Final& a, const Final& b) {
+    char buf[160];
+    if (a.exit_reasons != b.exit_reasons) {
+        std::snprintf(buf, sizeof buf, "exit reasons %x/%x", a.exit_reasons, b.exit_reasons);
+        return buf;
+    }
+    if (a.vector != b.vector) {
+        std::snprintf(buf, sizeof buf, "first vector %d/%d", a.vector, b.vector);
+        return buf;
+    }
+    if (std::memcmp(&a.s, &b.s, sizeof a.s) != 0) {
+        static const char* k32[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+        for (unsigned g = 0; g < 8; ++g)
+            if (a.s.gpr[g] != b.s.gpr[g]) {
+                std::snprintf(buf, sizeof buf, "%s %08X/%08X", k32[g], a.s.gpr[g], b.s.gpr[g]);
+                return buf;
+            }
+        if (a.s.eip != b.s.eip) {
+            std::snprintf(buf, sizeof buf, "eip %08X/%08X", a.s.eip, b.s.eip);
+            return buf;
+        }
+        if (read_eflags(a.s) != read_eflags(b.s)) {
+            std::snprintf(buf, sizeof buf, "eflags %08X/%08X", read_eflags(a.s), read_eflags(b.s));
+            return buf;
+        }
+        if (a.s.icount != b.s.icount) {
+            std::snprintf(buf, sizeof buf, "instructions retired %llu/%llu",
+                          (unsigned long long)a.s.icount, (unsigned long long)b.s.icount);
+            return buf;
+        }
+        const auto* p = reinterpret_cast<const uint8_t*>(&a.s);
+        const auto* q = reinterpret_cast<const uint8_t*>(&b.s);
+        size_t k = 0;
+        while (p[k] == q[k])
+            ++k;
+        std::snprintf(buf, sizeof buf, "CpuState byte %zu %02X/%02X", k, p[k], q[k]);
+        return buf;
+    }
+    for (size_t k = 0; k < a.ram.size(); ++k)
+        if (a.ram[k] != b.ram[k]) {
+            std::snprintf(buf, sizeof buf, "mem[%06X] %02X/%02X",
+                          unsigned(a.pages[k / kPageSize] * kPageSize + k % kPageSize), a.ram[k],
+                          b.ram[k]);
+            return buf;
+        }
+    if (a.writes.size() != b.writes.size()) {
+        std::snprintf(buf, sizeof buf, "%zu/%zu stray writes", a.writes.size(), b.writes.size());
+        return buf;
+    }
+    for (size_t k = 0; k < a.writes.size(); ++k) {
+        const auto &x = a.writes[k], &y = b.writes[k];
+        if (x.addr != y.addr || x.size != y.size || x.value != y.value) {
+            std::snprintf(buf, sizeof buf,
+                          "stray write %zu: %u bytes at %06X = %X / %u at %06X = %X", k, x.size,
+                          x.addr, x.value, y.size, y.addr, y.value);
+            return buf;
+        }
+    }
+    return {};
+}
+
+// The JIT as the interpreter's code tier, watched: notes whether the block holding the test's
+// instruction (the one starting at the test's CS:IP) was compiled before it ran.
+class WatchedTier : public CodeTier {
+  public:
+    explicit WatchedTier(jit::JitTier& tier) : tier_(tier) {}
+    uint64_t start_phys = ~0ull;
+    bool start_compiled = false;
+    void on_block(Block& b) override {
+        tier_.on_block(b);
+        if (b.phys == start_phys && b.jit && b.jit->fn.load(std::memory_order_acquire))
+            start_compiled = true;
+    }
+
+  private:
+    jit::JitTier& tier_;
+};
+
 class Bench {
   public:
-    explicit Bench(bool uncached) : uncached_(uncached) {
+    // `tier`: run through the JIT (it must outlive the bench).
+    explicit Bench(bool uncached, jit::JitTier* tier = nullptr) : uncached_(uncached) {
         mem_.map_mmio(0, kRamBytes, &watch_, "watch");
         watch_.cpu = &cpu_;
         ivt_.cpu = &cpu_;
@@ -552,9 +657,15 @@ class Bench {
         cpu_.io = &io_; // no devices: every port reads all ones, writes are dropped
         cpu_reset(cpu_);
         interp_ = std::make_unique<Interpreter>(cpu_);
+        if (tier) {
+            watched_ = std::make_unique<WatchedTier>(*tier);
+            interp_->set_code_tier(watched_.get());
+        }
     }
 
-    Outcome run(const FileInfo& f, const TestCase& t, const RuleResult& rr, bool verbose);
+    // Runs one test and checks it against the corpus; `fin`, if given, receives the final state.
+    Outcome run(const FileInfo& f, const TestCase& t, const RuleResult& rr, bool verbose,
+                Final* fin = nullptr);
 
   private:
     void map_pages(const std::set<uint32_t>& pages);
@@ -568,6 +679,7 @@ class Bench {
     StrayWatch watch_;
     IvtPage ivt_;
     Cpu cpu_;
+    std::unique_ptr<WatchedTier> watched_;
     std::unique_ptr<Interpreter> interp_;
     Decoder decoder_;
 };
@@ -655,7 +767,8 @@ std::string regs_line(const uint16_t* v) {
     return out;
 }
 
-Outcome Bench::run(const FileInfo& f, const TestCase& t, const RuleResult& rr, bool verbose) {
+Outcome Bench::run(const FileInfo& f, const TestCase& t, const RuleResult& rr, bool verbose,
+                   Final* fin) {
     std::set<uint32_t> pages;
     for (const auto& [a, b] : t.init_ram)
         pages.insert(a >> 12);
@@ -664,6 +777,10 @@ Outcome Bench::run(const FileInfo& f, const TestCase& t, const RuleResult& rr, b
     map_pages(pages);
     watch_.writes.clear();
     load(t);
+    if (watched_) {
+        watched_->start_phys = (uint32_t(t.init[CS_]) << 4) + t.init[IP];
+        watched_->start_compiled = false;
+    }
 
     cpu_.exit_reasons = 0;
     cpu_.icount_limit = cpu_.s.icount + kStepLimit;
@@ -746,6 +863,19 @@ Outcome Bench::run(const FileInfo& f, const TestCase& t, const RuleResult& rr, b
              hex(w.value, 2 * w.size));
 
     o.vector = ivt_.first_vector;
+    o.compiled = watched_ && watched_->start_compiled;
+    if (fin) {
+        fin->s = cpu_.s;
+        fin->s.icount = steps;
+        fin->exit_reasons = cpu_.exit_reasons;
+        fin->vector = ivt_.first_vector;
+        fin->pages.assign(pages.begin(), pages.end());
+        fin->ram.clear();
+        for (uint32_t p : pages)
+            fin->ram.insert(fin->ram.end(), ram + uint64_t(p) * kPageSize,
+                            ram + uint64_t(p + 1) * kPageSize);
+        fin->writes = watch_.writes;
+    }
     o.pass = diffs.empty();
     o.pass_strict = o.pass && !strict_only;
     if (!o.pass) {
@@ -795,8 +925,26 @@ struct Options {
     std::vector<std::string> files;
     int64_t idx = -1;
     bool verbose = false, list = false, list_excluded = false, uncached = false;
+    jit::ExecMode exec = jit::ExecMode::Interp;
+    uint64_t shard = 0, shards = 1; // this run: records with ordinal % shards == shard
     std::string log = "conformance.log";
 };
+
+// Why a test's instruction did not run from a decoded block (so not as compiled code): the
+// interpreter's step() path, which both engines share. Null: no such reason.
+const char* step_reason(const TestCase& t, Decoder& decoder) {
+    uint32_t start = (uint32_t(t.init[CS_]) << 4) + t.init[IP];
+    Insn in;
+    DecodeStatus st = decoder.decode(t.bytes.data(), t.bytes.size(), CodeMode::Real16, in);
+    unsigned len = st == DecodeStatus::TooLong         ? 15
+                   : st == DecodeStatus::NeedMoreBytes ? 1
+                                                       : in.len;
+    if (t.init[FLAGS] & fl::TF) return "TF set: single-stepped";
+    if (start < kPageSize) return "code on page 0 (the IVT page, routed through MMIO)";
+    if ((start & (kPageSize - 1)) + len > kPageSize) return "instruction crosses a page";
+    if (uint32_t(t.init[IP]) + len > 0x10000) return "instruction crosses the CS limit";
+    return nullptr;
+}
 
 bool load_index(const std::string& dir, std::vector<FileInfo>& out) {
     std::string text;
@@ -825,14 +973,18 @@ bool load_index(const std::string& dir, std::vector<FileInfo>& out) {
 int usage() {
     std::fprintf(stderr,
                  "usage: conformance_runner [--dir DIR] [--file NAME]... [--idx N] [--verbose] "
-                 "[--list] [--list-excluded] [--uncached] [--log PATH]\n"
+                 "[--list] [--list-excluded] [--uncached] [--exec interp|jit] [--shard K/N] "
+                 "[--log PATH]\n"
                  "  --file NAME  run only this opcode file (repeatable; e.g. 00, F6.7)\n"
                  "  --idx N      run only the test with upstream index N\n"
                  "  --verbose    print the first failing test of each file in detail\n"
                  "  --list       print every failing test (file, idx, first mismatch)\n"
                  "  --list-excluded  print every excluded test, its rule, and how it fares\n"
                  "  --uncached   map the test's memory as MMIO: instructions run one at a time "
-                 "(step()) and every access takes the slow path\n");
+                 "(step()) and every access takes the slow path\n"
+                 "  --exec jit   compile every block with the JIT before it runs; also run each "
+                 "test on the interpreter and require the same final state\n"
+                 "  --shard K/N  run only every Nth test record, starting with the Kth (1..N)\n");
     return 2;
 }
 
@@ -843,10 +995,22 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-        if (a == "--dir" || a == "--file" || a == "--log" || a == "--idx") {
+        if (a == "--dir" || a == "--file" || a == "--log" || a == "--idx" || a == "--exec" ||
+            a == "--shard") {
             const char* v = next();
             if (!v) return usage();
-            if (a == "--dir")
+            if (a == "--exec") {
+                auto m = jit::parse_exec_mode(v);
+                if (!m || *m == jit::ExecMode::Tiered) return usage();
+                opt.exec = *m;
+            } else if (a == "--shard") {
+                unsigned long long k = 0, n = 0;
+                char tail = 0;
+                if (std::sscanf(v, "%llu/%llu%c", &k, &n, &tail) != 2 || n == 0 || k == 0 || k > n)
+                    return usage();
+                opt.shard = k - 1;
+                opt.shards = n;
+            } else if (a == "--dir")
                 opt.dir = v;
             else if (a == "--file")
                 opt.files.push_back(v);
@@ -866,6 +1030,22 @@ int main(int argc, char** argv) {
             return usage();
         }
     }
+    if (opt.uncached && opt.exec != jit::ExecMode::Interp) {
+        std::fprintf(stderr, "conformance_runner: --uncached runs no blocks: nothing to compile\n");
+        return 2;
+    }
+    bool jit_mode = opt.exec == jit::ExecMode::Jit;
+    std::unique_ptr<jit::JitTier> tier;
+    if (jit_mode) {
+        jit::JitOptions jo;
+        jo.mode = jit::ExecMode::Jit;
+        std::string error;
+        tier = jit::load_jit_tier(jo, error);
+        if (!tier) {
+            std::fprintf(stderr, "conformance_runner: %s\n", error.c_str());
+            return 2;
+        }
+    }
     std::vector<FileInfo> index;
     if (!load_index(opt.dir, index)) {
         std::fprintf(stderr, "conformance_runner: cannot read %s/index.json\n", opt.dir.c_str());
@@ -878,7 +1058,13 @@ int main(int argc, char** argv) {
     }
     auto t0 = std::chrono::steady_clock::now();
     std::vector<Rule> rules(std::begin(g_rules_init), std::end(g_rules_init));
-    Bench bench(opt.uncached);
+    Bench bench(opt.uncached, tier.get());
+    std::unique_ptr<Bench> reference; // --exec jit: the interpreter, for the engine comparison
+    if (jit_mode) reference = std::make_unique<Bench>(false);
+    Final fin, ref_fin;
+    Decoder decoder;
+    uint64_t ordinal = 0, compiled = 0, engine_mismatches = 0, unexplained = 0;
+    std::map<std::string, uint64_t> step_reasons;
     uint64_t total = 0, applicable = 0, passed = 0, excluded = 0;
     std::vector<std::string> failing_files;
     std::fprintf(log, "%-6s %-8s %9s %8s %8s  %s\n", "file", "mnemonic", "pass/appl", "rate",
@@ -902,6 +1088,7 @@ int main(int argc, char** argv) {
             const char* e = data.data() + eol;
             pos = eol + 1;
             if (b == e) continue;
+            if (ordinal++ % opt.shards != opt.shard) continue;
             TestCase t;
             if (!parse_test(b, e, t)) {
                 std::fprintf(stderr, "conformance_runner: bad record in %s\n", f.name.c_str());
@@ -911,7 +1098,28 @@ int main(int argc, char** argv) {
             ++total;
             RuleResult rr = classify(f, t);
             bool want_detail = opt.verbose && !shown;
-            Outcome o = bench.run(f, t, rr, want_detail || opt.idx >= 0);
+            Outcome o = bench.run(f, t, rr, want_detail || opt.idx >= 0, jit_mode ? &fin : nullptr);
+            if (jit_mode) {
+                // The same test on the interpreter must end in the same state, whatever the
+                // corpus says (undefined flags included); excluded tests too.
+                reference->run(f, t, rr, false, &ref_fin);
+                std::string d = compare_finals(fin, ref_fin);
+                if (!d.empty()) {
+                    ++engine_mismatches;
+                    std::printf("ENGINES DIFFER %s idx %lld (%s): jit/interp %s\n", f.name.c_str(),
+                                (long long)t.idx, t.name.c_str(), d.c_str());
+                }
+                if (o.compiled) {
+                    ++compiled;
+                } else if (const char* why = step_reason(t, decoder)) {
+                    ++step_reasons[why];
+                } else {
+                    ++unexplained;
+                    std::printf("NOT COMPILED %s idx %lld (%s): the instruction did not run as "
+                                "compiled code\n",
+                                f.name.c_str(), (long long)t.idx, t.name.c_str());
+                }
+            }
             if (rr.ss_candidate && o.vector == vec::SS) rr.exclusion = kSsOverrun;
             if (rr.exclusion >= 0) {
                 Rule& rule = rules[size_t(rr.exclusion)];
@@ -961,7 +1169,12 @@ int main(int argc, char** argv) {
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-    std::printf("80286 real-mode conformance (%s)\n", opt.dir.c_str());
+    std::printf(
+        "80286 real-mode conformance (%s), %s%s\n", opt.dir.c_str(), jit::exec_mode_name(opt.exec),
+        opt.shards > 1
+            ? (", shard " + std::to_string(opt.shard + 1) + "/" + std::to_string(opt.shards))
+                  .c_str()
+            : "");
     if (!failing_files.empty()) {
         std::printf("files below 100%% (pass/applicable, first failure):\n");
         for (const auto& l : failing_files)
@@ -981,6 +1194,28 @@ int main(int argc, char** argv) {
     std::fprintf(log, "TOTAL %llu/%llu applicable passed, %llu excluded\n",
                  (unsigned long long)passed, (unsigned long long)applicable,
                  (unsigned long long)excluded);
+    bool ok = passed == applicable;
+    if (jit_mode) {
+        tier->drain();
+        jit::JitStats st = tier->stats();
+        std::printf("%s\n", tier->stats_line().c_str());
+        std::printf("jit: %llu/%llu tests ran their instruction as compiled code\n",
+                    (unsigned long long)compiled, (unsigned long long)total);
+        for (const auto& [why, n] : step_reasons)
+            std::printf("  %6llu  through the interpreter's step() path: %s\n",
+                        (unsigned long long)n, why.c_str());
+        if (unexplained)
+            std::printf("  %6llu  not compiled, no reason (listed above as NOT COMPILED): FAIL\n",
+                        (unsigned long long)unexplained);
+        std::printf("jit: %llu tests whose final state differs from the interpreter's%s\n",
+                    (unsigned long long)engine_mismatches,
+                    engine_mismatches ? " (listed above as ENGINES DIFFER): FAIL" : "");
+        if (st.failed)
+            std::printf("jit: %llu blocks failed to compile and ran interpreted: FAIL\n",
+                        (unsigned long long)st.failed);
+        std::fprintf(log, "%s\n", tier->stats_line().c_str());
+        ok = ok && !st.failed && !unexplained && !engine_mismatches && compiled > 0;
+    }
     std::fclose(log);
-    return passed == applicable ? 0 : 1;
+    return ok ? 0 : 1;
 }

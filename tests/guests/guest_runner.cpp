@@ -15,16 +15,21 @@
 // any key may carry a mask (`key&mask=value`). exit= is halt | triple-fault | port:<status> |
 // limit. A line `; limit: N` sets the instruction limit.
 //
-// Usage: guest_runner [--asm SOURCE] [--limit N] [--slices N,M,...] [--bench] IMAGE
+// Usage: guest_runner [--asm SOURCE] [--limit N] [--slices N,M,...] [--exec interp|jit|tiered]
+//                     [--bench] IMAGE
 // Prints PASS/FAIL, the instructions retired and a state hash (XXH3 of CpuState). --slices
 // re-runs the guest with the run loop stopped every N instructions (as timer deadlines stop it)
-// and requires the same final CPU state and RAM: icount-exact stops, REP resumption.
+// and requires the same final CPU state and RAM: icount-exact stops, REP resumption. --exec runs
+// it on another engine (jit: every block compiled before its first run); any engine but interp
+// also runs the guest on the interpreter and requires the same exit and final machine hash (CPU
+// state and RAM), as DESIGN.md's determinism contract (point 6) asks, and fails if the JIT
+// module cannot be loaded.
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/flags.h"
 #include "engine/cpu/interp.h"
-#include "jit/jit_tier.h"
 #include "engine/memory/io_ports.h"
 #include "engine/memory/phys_map.h"
+#include "jit/jit_tier.h"
 
 #include <xxhash.h>
 
@@ -295,6 +300,55 @@ void print_state(const CpuState& s) {
                     s.seg[i].base, s.seg[i].limit, s.seg[i].attr, i % 2 ? "\n" : "");
 }
 
+// Where two machines' final states differ: the CPU state's fields and the first RAM bytes.
+std::string diff_machines(GuestMachine& a, GuestMachine& b) {
+    std::string out;
+    auto field = [&](const char* name, uint64_t x, uint64_t y) {
+        if (x == y) return;
+        char buf[96];
+        std::snprintf(buf, sizeof buf, " %s=0x%" PRIx64 "/0x%" PRIx64, name, x, y);
+        out += buf;
+    };
+    const CpuState &s = a.cpu().s, &r = b.cpu().s;
+    static const char* k32[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+    static const char* kSeg[] = {"es", "cs", "ss", "ds", "fs", "gs"};
+    for (unsigned i = 0; i < 8; ++i)
+        field(k32[i], s.gpr[i], r.gpr[i]);
+    field("eip", s.eip, r.eip);
+    field("eflags", read_eflags(s), read_eflags(r));
+    for (unsigned i = 0; i < kNumSegs; ++i) {
+        field(kSeg[i], s.seg[i].selector, r.seg[i].selector);
+        field((std::string(kSeg[i]) + ".base").c_str(), s.seg[i].base, r.seg[i].base);
+        field((std::string(kSeg[i]) + ".limit").c_str(), s.seg[i].limit, r.seg[i].limit);
+        field((std::string(kSeg[i]) + ".attr").c_str(), s.seg[i].attr, r.seg[i].attr);
+    }
+    field("cr0", s.cr0, r.cr0);
+    field("cr2", s.cr2, r.cr2);
+    field("cr3", s.cr3, r.cr3);
+    field("cr4", s.cr4, r.cr4);
+    field("icount", s.icount, r.icount);
+    if (out.empty() && std::memcmp(&s, &r, sizeof s) != 0) {
+        const auto* p = reinterpret_cast<const uint8_t*>(&s);
+        const auto* q = reinterpret_cast<const uint8_t*>(&r);
+        size_t k = 0;
+        while (p[k] == q[k])
+            ++k;
+        char buf[96];
+        std::snprintf(buf, sizeof buf, " CpuState byte %zu=0x%02x/0x%02x", k, p[k], q[k]);
+        out += buf;
+    }
+    const uint8_t *ma = a.mem().ram(), *mb = b.mem().ram();
+    unsigned shown = 0;
+    for (uint64_t k = 0; k < kRamBytes && shown < 8; ++k)
+        if (ma[k] != mb[k]) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, " ram[0x%" PRIx64 "]=0x%02x/0x%02x", k, ma[k], mb[k]);
+            out += buf;
+            ++shown;
+        }
+    return out.empty() ? out : "differences (this engine/interp):" + out;
+}
+
 int usage() {
     std::fprintf(stderr,
                  "usage: guest_runner [--asm SOURCE] [--limit N] [--slices N,M,...] "
@@ -379,6 +433,25 @@ int main(int argc, char** argv) {
     }
 
     std::vector<std::string> fails;
+    // Another engine must end exactly where the interpreter ends: same exit, CPU state and RAM.
+    if (exec != jit::ExecMode::Interp) {
+        GuestMachine ref;
+        ref.load(image);
+        std::string ref_exit = ref.run(limit);
+        uint64_t h = m.machine_hash(), ref_h = ref.machine_hash();
+        if (ref_exit != exit || h != ref_h) {
+            char b[320];
+            std::snprintf(b, sizeof b,
+                          "%s and interp differ: %s exit=%s icount=%" PRIu64
+                          " machine hash %016" PRIx64 ", interp exit=%s icount=%" PRIu64
+                          " machine hash %016" PRIx64,
+                          jit::exec_mode_name(exec), jit::exec_mode_name(exec), exit.c_str(),
+                          s.icount, h, ref_exit.c_str(), ref.cpu().s.icount, ref_h);
+            fails.push_back(b);
+            std::string what = diff_machines(m, ref);
+            if (!what.empty()) fails.push_back(what);
+        }
+    }
     for (const Expect& e : expects) {
         if (e.name == "exit") {
             if (e.text != exit) fails.push_back("exit=" + exit + " (want " + e.text + ")");
@@ -420,6 +493,10 @@ int main(int argc, char** argv) {
         for (const auto& f : fails)
             std::printf("  mismatch: %s\n", f.c_str());
         print_state(s);
+    }
+    if (m.tier() && !bench) {
+        m.tier()->drain();
+        std::printf("  %s\n", m.tier()->stats_line().c_str());
     }
     if (expects.empty() && !bench) {
         std::printf("  (no expectations in the source)\n");
