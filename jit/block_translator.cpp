@@ -27,6 +27,8 @@
 #include <dlfcn.h>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace rr86::jit {
@@ -301,9 +303,13 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         llvm::Value* ok = b.CreateICmpUGE(budget, b.getInt64(insns.size()));
         ok = b.CreateAnd(ok, b.CreateICmpULT(load(i64, kIcount), load(i64, kIcountLimit)));
         ok = b.CreateAnd(ok, is_zero(load(i32, kExitReasons)));
-        ok = b.CreateAnd(ok, is_zero(b.CreateOr(load(i8, kIntr), load(i8, kNmiPending))));
+        llvm::Value* eflags = load(i32, kEflags);
+        llvm::Value* intr_on = b.CreateAnd(b.CreateICmpNE(load(i8, kIntr), b.getInt8(0)),
+                                           b.CreateICmpNE(b.CreateAnd(eflags, fl::IF), b.getInt32(0)));
+        ok = b.CreateAnd(ok, b.CreateNot(intr_on));
+        ok = b.CreateAnd(ok, is_zero(load(i8, kNmiPending)));
         ok = b.CreateAnd(ok, is_zero(load(i8, kIntrShadow)));
-        ok = b.CreateAnd(ok, is_zero(b.CreateAnd(load(i32, kEflags), b.getInt32(fl::TF))));
+        ok = b.CreateAnd(ok, is_zero(b.CreateAnd(eflags, b.getInt32(fl::TF))));
         ok = b.CreateAnd(ok, is_zero(load(ptr, kAsyncPoll)));
         b.CreateCondBr(ok, check_kick, clean);
         b.SetInsertPoint(check_kick);
@@ -323,7 +329,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
     b.CreateRet(b.getInt32(0));
 
     optimise(*m, *fn);
-    if (const char* dump = std::getenv("RR86_JIT_DUMP"); dump && name == dump)
+    if (const char* dump = std::getenv("RR86_JIT_DUMP"); dump && (name == dump || std::string(dump) == "all"))
         m->print(llvm::errs(), nullptr);
     return m;
 }
@@ -360,6 +366,78 @@ void tag_alias_scopes(llvm::Function& fn) {
         }
     }
 }
+
+// Dead-flag elimination. Each flag-setting instruction computes all six arithmetic flags and
+// merges them into EFLAGS; once a block's instructions are inlined, the next one's merge masks
+// most of them out again (`(old & ~ARITH) | new`), but the trees are deeper than InstCombine's
+// known-bits search (6 levels), so PF's population count and the rest survive. This walks each
+// `and X, C` through single-use OR/XOR trees and zeroes operands that can only hold bits C clears;
+// InstCombine then drops what they computed.
+class FlagPruner {
+  public:
+    void run(llvm::Function& fn) {
+        for (llvm::BasicBlock& bb : fn)
+            for (llvm::Instruction& in : bb)
+                if (in.getOpcode() == llvm::Instruction::And && in.getType()->isIntegerTy(32))
+                    if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(in.getOperand(1)))
+                        prune(in.getOperand(0), uint32_t(c->getZExtValue()));
+    }
+
+  private:
+    // Bits `v` may have set (all when unknown).
+    uint32_t maybe(const llvm::Value* v, int depth = 0) {
+        if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(v)) return uint32_t(c->getZExtValue());
+        auto* in = llvm::dyn_cast<llvm::Instruction>(v);
+        if (!in || depth > 32 || !in->getType()->isIntegerTy()) return ~0u;
+        if (in->getType()->isIntegerTy(1)) return 1;
+        if (auto it = memo_.find(in); it != memo_.end()) return it->second;
+        uint32_t r = ~0u;
+        auto op = [&](unsigned i) { return maybe(in->getOperand(i), depth + 1); };
+        auto shift = [&]() -> std::optional<unsigned> {
+            auto* c = llvm::dyn_cast<llvm::ConstantInt>(in->getOperand(1));
+            if (!c || c->getZExtValue() >= 32) return std::nullopt;
+            return unsigned(c->getZExtValue());
+        };
+        switch (in->getOpcode()) {
+        case llvm::Instruction::And: r = op(0) & op(1); break;
+        case llvm::Instruction::Or:
+        case llvm::Instruction::Xor: r = op(0) | op(1); break;
+        case llvm::Instruction::Select: r = op(1) | op(2); break;
+        case llvm::Instruction::ZExt:
+            if (in->getOperand(0)->getType()->getIntegerBitWidth() <= 32) r = op(0);
+            break;
+        case llvm::Instruction::Shl:
+            if (auto k = shift()) r = op(0) << *k;
+            break;
+        case llvm::Instruction::LShr:
+            if (auto k = shift(); k && in->getType()->isIntegerTy(32)) r = op(0) >> *k;
+            break;
+        default: break;
+        }
+        if (in->getType()->getIntegerBitWidth() < 32)
+            r &= uint32_t((1ull << in->getType()->getIntegerBitWidth()) - 1);
+        memo_[in] = r;
+        return r;
+    }
+    void prune(llvm::Value* v, uint32_t demanded) {
+        auto* in = llvm::dyn_cast<llvm::BinaryOperator>(v);
+        if (!in || !in->hasOneUse() || !in->getType()->isIntegerTy(32)) return;
+        if (in->getOpcode() != llvm::Instruction::Or && in->getOpcode() != llvm::Instruction::Xor)
+            return;
+        for (unsigned i = 0; i < 2; ++i) {
+            llvm::Value* op = in->getOperand(i);
+            if (llvm::isa<llvm::Constant>(op)) continue;
+            if ((maybe(op) & demanded) == 0) {
+                in->setOperand(i, llvm::ConstantInt::get(in->getType(), 0));
+                if (auto* d = llvm::dyn_cast<llvm::Instruction>(op)) d->dropPoisonGeneratingFlags();
+                in->dropPoisonGeneratingFlags(); // `or disjoint` may no longer hold
+            } else {
+                prune(op, demanded);
+            }
+        }
+    }
+    std::unordered_map<const llvm::Instruction*, uint32_t> memo_;
+};
 
 void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
     llvm::LoopAnalysisManager lam;
@@ -402,6 +480,13 @@ void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
         llvm::FunctionPassManager fpm;
         fpm.addPass(llvm::SimplifyCFGPass());
         fpm.addPass(llvm::GVNPass());
+        fpm.addPass(llvm::DSEPass()); // an EFLAGS store the next instruction overwrites is a use
+        fpm.run(block_fn, fam);
+    }
+    FlagPruner().run(block_fn);
+    fam.clear();
+    {
+        llvm::FunctionPassManager fpm;
         fpm.addPass(llvm::InstCombinePass());
         fpm.addPass(llvm::DSEPass());
         fpm.addPass(llvm::SimplifyCFGPass());

@@ -36,10 +36,13 @@ std::string CodeCache::key(const std::vector<Insn>& insns, CodeMode mode) {
     std::string k(1, char(mode));
     for (const Insn& in : insns) {
         // The handler by name (stable across runs of one build), not by address.
-        Dl_info info{};
-        const char* name = "?";
-        if (dladdr(reinterpret_cast<void*>(in.fn), &info) && info.dli_sname) name = info.dli_sname;
-        k += name;
+        auto [it, fresh] = names_.try_emplace(in.fn);
+        if (fresh) {
+            Dl_info info{};
+            bool named = dladdr(reinterpret_cast<void*>(in.fn), &info) && info.dli_sname;
+            it->second = named ? info.dli_sname : "?";
+        }
+        k += it->second;
         k += '\0';
         Insn copy = in;
         copy.fn = nullptr;

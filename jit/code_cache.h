@@ -14,6 +14,7 @@
 #include "engine/cpu/block_cache.h"
 
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ class CodeCache {
     bool enabled() const { return !dir_.empty(); }
 
     // The identity of a block's translation (what the key hash names and the file repeats).
-    static std::string key(const std::vector<Insn>& insns, CodeMode mode);
+    std::string key(const std::vector<Insn>& insns, CodeMode mode);
     static uint64_t key_hash(const std::string& key);
 
     std::optional<std::string> load(const std::string& key) const;
@@ -35,6 +36,7 @@ class CodeCache {
   private:
     std::string path(const std::string& key) const;
     std::string dir_;
+    std::unordered_map<Handler, std::string> names_; // dladdr is a linear search: once each
 };
 
 } // namespace rr86::jit

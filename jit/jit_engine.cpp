@@ -51,6 +51,11 @@ struct JitEngine::Core {
     struct Slot;
     std::unordered_map<std::string, std::weak_ptr<Slot>> reuse;
     size_t sweep_at = 1024;
+    // The most recently made translations stay alive after their blocks go (SeaBIOS's PAM
+    // switches drop every block and decode the same code again; the conformance runner makes
+    // each test's block anew). Cleared with the engine: slots hold the core.
+    static constexpr size_t kRecent = 8192;
+    std::deque<std::shared_ptr<Slot>> recent;
     std::unique_ptr<CodeCache> cache;
     std::unique_ptr<ObjectCapture> capture = std::make_unique<ObjectCapture>();
     bool trace = std::getenv("RR86_JIT_TRACE") != nullptr; // one line per compiled block
@@ -201,7 +206,7 @@ bool JitEngine::Core::compile(const std::vector<Insn>& insns, CodeMode mode,
     std::lock_guard guard(compile_mu);
     if (!ready) return false;
     Slot& slot = *sp;
-    std::string key = CodeCache::key(insns, mode);
+    std::string key = cache->key(insns, mode);
     if (auto it = reuse.find(key); it != reuse.end()) {
         if (std::shared_ptr<Slot> live = it->second.lock()) {
             slot.shared = live;
@@ -251,6 +256,8 @@ bool JitEngine::Core::compile(const std::vector<Insn>& insns, CodeMode mode,
         sweep_at = std::max<size_t>(1024, reuse.size() * 2);
     }
     reuse[std::move(key)] = sp;
+    recent.push_back(sp);
+    if (recent.size() > kRecent) recent.pop_front();
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (trace)
@@ -367,6 +374,11 @@ JitEngine::~JitEngine() {
         (void)worker_.release();
     }
     worker_.reset();
+    // (A compile still running keeps the lock: then the core is left to the process's end.)
+    if (core_->compile_mu.try_lock()) {
+        core_->recent.clear();
+        core_->compile_mu.unlock();
+    }
 }
 
 std::unique_ptr<JitEngine> JitEngine::create(const JitOptions& opts, std::string& error) {

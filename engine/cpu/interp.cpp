@@ -137,7 +137,10 @@ bool Interpreter::take_interrupt() {
 // checks look at can have changed: whatever could (I/O, mode, CPL or paging changes, STI, POPF,
 // HLT, SMC) ends the block instead of letting it finish cleanly.
 [[gnu::always_inline]] inline bool Interpreter::may_chain() const {
-    return c_.s.icount < c_.icount_limit && !c_.exit_reasons && !c_.intr && !c_.nmi_pending &&
+    // INTR matters only with IF set, and IF cannot change inside a clean block: code that runs
+    // with interrupts off while the PIT keeps INTR up still chains.
+    return c_.s.icount < c_.icount_limit && !c_.exit_reasons &&
+           !(c_.intr && (c_.s.eflags & fl::IF)) && !c_.nmi_pending &&
            !c_.s.intr_shadow && !(c_.s.eflags & fl::TF) && !c_.async_poll &&
            jc_tlb_epoch_ == c_.tlb_epoch && jc_block_epoch_ == cache_.epoch() &&
            !(c_.host_kick && c_.host_kick->load(std::memory_order_relaxed));
