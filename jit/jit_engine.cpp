@@ -398,7 +398,6 @@ void JitEngine::on_block(Block& b) {
         b.jit = std::move(slot); // a failed compile leaves fn null: interpreted from now on
         return;
     }
-    if (++b.runs < opts_.threshold) return;
     auto slot = std::make_shared<Core::Slot>(core_);
     b.jit = slot;
     worker_->push(std::move(slot), b.insns, b.mode);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <dlfcn.h>
+#include <fmt/core.h>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -87,14 +88,18 @@ JitTier* create_tier(const JitOptions& opts, std::string& error) {
     return create ? create(opts, error) : nullptr;
 }
 
-// Tiered: the interpreter starts at once; blocks count their runs until the module is loaded,
-// then the real tier takes over (a block already past the threshold is queued at its next run).
+// Tiered: the interpreter starts at once and counts block runs; once the module is loaded, the
+// real tier takes over (a block already past the threshold is queued at its next run).
 // A session that ends before loading is over does not wait for it: the loading thread owns
 // what it loads from then on (rr86 leaves with _Exit).
 class BackgroundTier final : public JitTier {
   public:
-    explicit BackgroundTier(const JitOptions& opts) : threshold_(opts.threshold) {
-        std::thread([st = state_, opts] {
+    explicit BackgroundTier(const JitOptions& opts) : opts_(opts) {
+        if (opts_.load_after == 0) start();
+    }
+    void start() {
+        started_ = true;
+        std::thread([st = state_, opts = opts_] {
             std::string error;
             JitTier* t = create_tier(opts, error);
             if (!t) std::fprintf(stderr, "rr86: warning: %s; interpreting\n", error.c_str());
@@ -114,9 +119,12 @@ class BackgroundTier final : public JitTier {
     }
     void on_block(Block& b) override {
         if (JitTier* t = state_->ready.load(std::memory_order_acquire)) return t->on_block(b);
-        if (b.runs < threshold_) ++b.runs;
+        b.runs = 0; // not loaded yet: ask again after another threshold() runs, not every run
+        if (!started_ && ++crossings_ >= opts_.load_after) start();
     }
+    uint32_t threshold() const override { return opts_.threshold; }
     void drain() override {
+        if (!started_) return;
         JitTier* t;
         {
             std::unique_lock g(state_->mu);
@@ -131,6 +139,9 @@ class BackgroundTier final : public JitTier {
     }
     std::string stats_line() const override {
         if (JitTier* t = state_->ready.load(std::memory_order_acquire)) return t->stats_line();
+        if (!started_)
+            return fmt::format("jit (tiered): not loaded: the session ended before {} blocks "
+                               "got hot ({} did)", opts_.load_after, crossings_);
         std::lock_guard g(state_->mu);
         return state_->done ? "jit (tiered): not loaded: " + state_->error
                             : std::string("jit (tiered): still loading at the end of the run");
@@ -145,7 +156,9 @@ class BackgroundTier final : public JitTier {
         std::string error;
         std::atomic<JitTier*> ready{nullptr};
     };
-    uint32_t threshold_;
+    JitOptions opts_;
+    bool started_ = false;
+    uint64_t crossings_ = 0; // times a block reached the threshold before loading started
     std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 

@@ -26,6 +26,12 @@ struct JitOptions {
     ExecMode mode = ExecMode::Tiered; // Jit or Tiered
     uint32_t threshold = kDefaultThreshold; // tiered: interpreted runs before a block compiles
     std::string cache_dir;                  // persistent code cache; empty: none
+    // tiered: LLVM is loaded only once this many times a block has reached the threshold (about
+    // threshold x load_after block runs). Loading it next to the vCPU costs a short session
+    // (the 40 ms SeaBIOS boot) ~10 % through page faults and TLB shootdowns; sessions that run
+    // long enough for compiled code to pay off get it a few milliseconds later. 0: at once.
+    uint64_t load_after = kDefaultLoadAfter;
+    static constexpr uint64_t kDefaultLoadAfter = 50000;
 };
 
 struct JitStats {

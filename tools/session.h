@@ -19,7 +19,7 @@ namespace rr86::tools {
 
 // Which engine runs the guest, for the subcommands that run a machine.
 struct ExecOptions {
-    std::string exec = "interp"; // interp | jit | tiered (jit/jit_tier.h)
+    std::string exec = "tiered"; // interp | jit | tiered (jit/jit_tier.h)
     std::string jit_cache = "on"; // on (~/.cache/rr86) | off | a directory
 };
 void add_exec_options(CLI::App* cmd, ExecOptions& o);

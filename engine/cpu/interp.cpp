@@ -207,7 +207,7 @@ void Interpreter::run() {
 // runs only when the whole block fits, else the interpreter stops at the exact icount.
 [[gnu::always_inline]] inline bool Interpreter::run_either(Block& b) {
     if (tier_) {
-        if (!b.jit) tier_->on_block(b);
+        if (!b.jit && ++b.runs >= tier_threshold_) tier_->on_block(b);
         if (b.jit) {
             CompiledFn fn = b.jit->fn.load(std::memory_order_acquire);
             if (!fn) b.jit->waits.store(b.jit->waits.load(std::memory_order_relaxed) + 1,

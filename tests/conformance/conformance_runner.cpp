@@ -639,6 +639,7 @@ class WatchedTier : public CodeTier {
         if (b.phys == start_phys && b.jit && b.jit->fn.load(std::memory_order_acquire))
             start_compiled = true;
     }
+    uint32_t threshold() const override { return tier_.threshold(); }
 
   private:
     jit::JitTier& tier_;
