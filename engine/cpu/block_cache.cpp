@@ -1,5 +1,7 @@
 #include "engine/cpu/block_cache.h"
 
+#include <algorithm>
+
 namespace rr86 {
 
 Block* BlockCache::find(const uint8_t* start, CodeMode mode) const {
@@ -10,7 +12,11 @@ Block* BlockCache::find(const uint8_t* start, CodeMode mode) const {
 Block* BlockCache::insert(std::unique_ptr<Block> b) {
     uint64_t k = key(b->start, b->mode);
     Block* raw = b.get();
-    if (b->host) by_page_[b->host].push_back(k);
+    if (b->host) {
+        PageBlocks& p = by_page_[b->host];
+        p.keys.push_back(k);
+        p.cover(*b);
+    }
     map_[k] = std::move(b);
     return raw;
 }
@@ -36,7 +42,17 @@ bool BlockCache::invalidate_range(const uint8_t* page, const uint8_t* lo, const 
         page_empty = true;
         return false;
     }
-    std::vector<uint64_t>& keys = it->second;
+    PageBlocks& p = it->second;
+    size_t first = size_t(lo - page), last = std::min<size_t>(size_t(hi - page), kPageSize);
+    bool touched = false;
+    for (size_t i = first; i < last && !touched; ++i)
+        touched = p.covered[i];
+    if (!touched) {
+        page_empty = false;
+        return false;
+    }
+    std::vector<uint64_t>& keys = p.keys;
+    p.covered.reset();
     bool dropped = false;
     for (size_t i = 0; i < keys.size();) {
         auto b = map_.find(keys[i]);
@@ -54,12 +70,19 @@ bool BlockCache::invalidate_range(const uint8_t* page, const uint8_t* lo, const 
             dropped = true;
             continue;
         }
+        p.cover(blk);
         ++i;
     }
     page_empty = keys.empty();
     if (page_empty) by_page_.erase(it);
     if (dropped) ++epoch_;
     return dropped;
+}
+
+void BlockCache::PageBlocks::cover(const Block& b) {
+    size_t off = size_t(b.start - b.host);
+    for (size_t i = off; i < off + b.bytes && i < kPageSize; ++i)
+        covered.set(i);
 }
 
 void BlockCache::invalidate_all() {

@@ -12,8 +12,10 @@
 
 #include "engine/cpu/decode.h"
 #include "engine/cpu/insn.h"
+#include "engine/memory/phys_map.h"
 
 #include <atomic>
+#include <bitset>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -77,7 +79,16 @@ class BlockCache {
         return uint64_t(reinterpret_cast<uintptr_t>(start)) | (uint64_t(mode) << 56);
     }
     std::unordered_map<uint64_t, std::unique_ptr<Block>> map_;
-    std::unordered_map<const uint8_t*, std::vector<uint64_t>> by_page_;
+    // Blocks by the RAM page they were decoded from, with the bytes they cover: a write to a code
+    // page that touches no block's bytes (SeaBIOS zeroing or updating data that shares a page
+    // with code, byte by byte) is answered from the bitmap instead of visiting every block.
+    // Bits of dropped blocks stay set until the next write there rebuilds the map.
+    struct PageBlocks {
+        std::vector<uint64_t> keys;
+        std::bitset<kPageSize> covered;
+        void cover(const Block& b);
+    };
+    std::unordered_map<const uint8_t*, PageBlocks> by_page_;
     std::vector<std::unique_ptr<Block>> graveyard_;
     uint64_t epoch_ = 0;
 };
