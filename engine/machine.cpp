@@ -243,7 +243,13 @@ Outcome Machine::run(uint64_t max_icount) {
         }
         if (cpu_.s.icount >= max_icount) return {Outcome::Hang, 0};
         clock_.run_expired();
-        uint64_t limit = std::min({clock_.next_deadline_icount(), cpu_.s.icount + kSlice, max_icount,
+        // Slices end at multiples of kSlice, not kSlice after wherever the last run stopped: a
+        // recording also stops where its replay does not (a host thread's kick at a block
+        // boundary), and a slice end that moved with it could fall inside a block on one side
+        // only. An asynchronous request polled there would land without the rest of that block
+        // (its stale view) in one run and with it in the other (seed 002).
+        uint64_t slice_end = (cpu_.s.icount / kSlice + 1) * kSlice;
+        uint64_t limit = std::min({clock_.next_deadline_icount(), slice_end, max_icount,
                                    source_->next_due()});
         if (limit <= cpu_.s.icount) continue; // a timer re-armed in the past: fire it first
         cpu_.icount_limit = limit;

@@ -105,13 +105,18 @@ bool Interpreter::take_interrupt() {
 }
 
 // Runs the block once; true when every instruction ran and none asked to end the block.
-// From instruction `first` (0 except when resuming compiled code).
-[[gnu::always_inline]] inline bool Interpreter::run_block(const Block& b, size_t first) {
-    const Insn* in = b.insns.data() + first;
+[[gnu::always_inline]] inline bool Interpreter::run_block(const Block& b) {
     uint64_t budget = c_.icount_limit - c_.s.icount;
-    size_t left = b.insns.size() - first;
-    const Insn* end = in + (left < budget ? left : budget);
-    uint32_t ip_mask = c_.code32() ? 0xffffffffu : 0xffffu;
+    size_t last = b.insns.size() < budget ? b.insns.size() : size_t(budget);
+    return run_insns(b, 0, last, c_.code32() ? 0xffffffffu : 0xffffu);
+}
+
+// Instructions [first, last) of `b`, with the IP wrap of the block's start: after an
+// asynchronous reset lands mid-block, the rest runs with the old view, mask included.
+[[gnu::always_inline]] inline bool Interpreter::run_insns(const Block& b, size_t first,
+                                                          size_t last, uint32_t ip_mask) {
+    const Insn* in = b.insns.data() + first;
+    const Insn* end = b.insns.data() + last;
     for (; in != end; ++in) {
         uint32_t start = c_.insn_eip = c_.s.eip;
         c_.s.eip = (start + in->len) & ip_mask;
@@ -219,19 +224,23 @@ void Interpreter::run() {
             }
         }
     }
-    return run_block(b, 0);
+    return run_block(b);
 }
 
 // The rest of a block whose compiled code stopped after instruction `next` - 1 because an
 // asynchronous request is in flight: the window after that instruction, then run_block's loop.
+// Everything run_block would have decided at the block's start is taken before the poll, which
+// may reset the machine: the mask (nothing in a cleanly running block changes CS) and the end
+// (compiled code runs only when the whole block fits the budget).
 bool Interpreter::resume_block(const Block& b, size_t next) {
+    uint32_t ip_mask = c_.code32() ? 0xffffffffu : 0xffffu;
     if (c_.async_poll) c_.async_poll(c_.hook_ctx);
     if (c_.end_block || next == b.insns.size()) {
         bool clean = !c_.end_block;
         c_.end_block = false;
         return clean;
     }
-    return run_block(b, next);
+    return run_insns(b, next, b.insns.size(), ip_mask);
 }
 
 Block* Interpreter::block_at(uint32_t linear, CodeMode mode) {

@@ -57,7 +57,8 @@ class Interpreter {
     void deliver_fault();
     Block* block_at(uint32_t linear, CodeMode mode);
     Block* build_block(uint64_t phys, const uint8_t* page, CodeMode mode);
-    bool run_block(const Block& b, size_t first);
+    bool run_block(const Block& b);
+    bool run_insns(const Block& b, size_t first, size_t last, uint32_t ip_mask);
     bool resume_block(const Block& b, size_t next);
     bool may_chain() const;
     Block* chained(Block& from);

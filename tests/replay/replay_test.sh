@@ -90,7 +90,7 @@ seed002)
     # while the vCPU's block runs on; some recordings reboot, some end in a torn state.
     start_load
     good=0; bad=0; n=0
-    while [ "$n" -lt 24 ] && { [ "$good" -eq 0 ] || [ "$bad" -eq 0 ] || [ "$n" -lt 4 ]; }; do
+    while [ "$n" -lt 48 ] && { [ "$good" -eq 0 ] || [ "$bad" -eq 0 ] || [ "$n" -lt 4 ]; }; do
         n=$((n + 1))
         "$rr86" record -o "$work/async$n.trace" -machine pc,reset-delivery=async \
             -drive "file=$imgs/reboot.img,format=raw,if=ide" -serial "file:$work/async$n.txt" \
