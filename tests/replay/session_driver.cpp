@@ -1,7 +1,7 @@
 // Drives one `rr86 record` session the way a person at a terminal would, with wall-clock timing:
 // prelaunch hot-add and `cont` over the monitor socket, a `system_reset` after a random delay
-// (so its icount differs between recordings), and serial input typed once the guest printed
-// "BOOT OK". The guest's serial output is saved to a file.
+// (so its icount differs between recordings), and serial input typed each time the guest
+// prints "BOOT OK". The guest's serial output is saved to a file.
 //
 // usage: session_driver OUT_SERIAL SOCKET RESET_DELAY_MAX_MS -- RR86 record ARGS...
 // The rr86 command line must contain `-monitor unix:SOCKET,server=on,wait=off -serial stdio -S`.
@@ -90,16 +90,21 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     send_line(mon, "system_reset");
 
+    // The input is typed at every "BOOT OK": the reset may land after the first boot has already
+    // printed it (and taken the input with it), and the guest must get its line after that too.
     std::string output;
-    bool typed = false;
+    size_t boots_seen = 0;
     char buf[4096];
     ssize_t n;
     while ((n = read(from_child[0], buf, sizeof buf)) > 0) {
         output.append(buf, size_t(n));
-        if (!typed && output.find("BOOT OK") != std::string::npos) {
+        size_t boots = 0;
+        for (size_t at = output.find("BOOT OK"); at != std::string::npos;
+             at = output.find("BOOT OK", at + 1))
+            ++boots;
+        for (; boots_seen < boots; ++boots_seen) {
             const char* text = "typed by the host\n";
             if (write(to_child[1], text, std::strlen(text)) < 0) std::perror("serial write");
-            typed = true;
         }
     }
     int status = 0;
