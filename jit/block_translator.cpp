@@ -21,9 +21,12 @@
 #include <llvm/Transforms/Scalar/SROA.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/Local.h>
+#include <llvm/IR/IntrinsicInst.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
 
 #include <cstddef>
+#include <functional>
 #include <dlfcn.h>
 #include <cstdlib>
 #include <cstring>
@@ -234,44 +237,129 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
     b.CreateBr(top);
     b.SetInsertPoint(top);
 
-    // EIP and icount are values here, not memory round trips: within a block only the last
-    // instruction branches and only REP string instructions add to icount themselves, so
-    // instruction k starts at entry EIP + the lengths before it and retires icount + k + 1. They
-    // are still stored for every instruction (semantics, faults and slow paths read them).
+    // EIP, icount and insn_eip are values here, not memory round trips: within a block only the
+    // last instruction branches and only REP string instructions add to icount themselves, so
+    // instruction k starts at entry EIP + the lengths before it with icount I + k. They are
+    // stored at each instruction's start (for the semantics' own reads), and again wherever the
+    // machine could look: before every out-of-line call an instruction's code makes (TLB-miss
+    // paths, native handlers) and on every way out of the block. The start stores are then dead
+    // on the paths the guest usually takes and the optimiser drops them. An instruction that
+    // may write EIP itself ("opaque": branches, far transfers, anything calling out except the
+    // TLB-miss paths) keeps its EIP store and gets no others.
     llvm::Value* icount0 = load(i64, kIcount);
+    const llvm::DataLayout& dl = m->getDataLayout();
+    std::unordered_set<llvm::BasicBlock*> known;
+    for (llvm::BasicBlock& bb : *fn) known.insert(&bb);
+    auto maybe_writes_eip = [&](llvm::Value* p, uint64_t size) {
+        int64_t off = 0;
+        const llvm::Value* base = llvm::GetPointerBaseWithConstantOffset(p, off, dl);
+        if (base == cpu) return off < int64_t(kEip + 4) && off + int64_t(size) > int64_t(kEip);
+        const llvm::Value* obj = llvm::getUnderlyingObject(p);
+        return !(llvm::isa<llvm::IntToPtrInst>(obj) || llvm::isa<llvm::AllocaInst>(obj) ||
+                 llvm::isa<llvm::GlobalVariable>(obj));
+    };
+    auto is_tlb_miss_path = [](const llvm::CallBase* c) {
+        const llvm::Function* f = c->getCalledFunction();
+        if (!f) return false;
+        llvm::StringRef n = f->getName();
+        return n.contains("read_linear_slow") || n.contains("write_linear_slow");
+    };
+    // The state after the last instruction, for the clean end and the self-loop.
+    std::function<void()> store_end_state;
+    llvm::Value* end_eip = nullptr;    // null: the last instruction may write EIP (load it)
+    llvm::Value* end_icount = nullptr; // null: the last instruction is a REP (load it)
     uint32_t offset = 0;
     for (size_t k = 0; k < insns.size(); ++k) {
         const Insn& in = insns[k];
+        bool rep = in.attr & (insn_attr::REP | insn_attr::REPNE);
         llvm::Value* start = b.CreateAnd(b.CreateAdd(entry_eip, b.getInt32(offset)), ip_mask);
         offset += in.len;
-        b.CreateStore(start, field(kInsnEip));
-        b.CreateStore(b.CreateAnd(b.CreateAdd(entry_eip, b.getInt32(offset)), ip_mask),
-                      field(kEip));
+        llvm::Value* next_eip = b.CreateAnd(b.CreateAdd(entry_eip, b.getInt32(offset)), ip_mask);
+        llvm::Value* icount_k = b.CreateAdd(icount0, b.getInt64(k));
+        llvm::Value* icount_after = b.CreateAdd(icount0, b.getInt64(k + 1));
+        // The instruction's own code starts in a block of its own: simplifying that code below
+        // must not touch the values above, which the exits use.
+        auto* body = llvm::BasicBlock::Create(ctx, "insn", fn);
+        b.CreateBr(body);
+        b.SetInsertPoint(body);
+        std::unordered_set<llvm::Instruction*> markers;
+        markers.insert(b.CreateStore(start, field(kInsnEip)));
+        markers.insert(b.CreateStore(next_eip, field(kEip)));
+        markers.insert(b.CreateStore(icount_k, field(kIcount)));
         llvm::Value* insn_ptr = b.CreateConstInBoundsGEP1_64(i8, table, k * sizeof(Insn));
+        llvm::CallInst* call;
         if (sem[k]) {
-            b.CreateCall(llvm::cast<llvm::Function>(vmap[sem[k]]), {cpu, insn_ptr});
+            call = b.CreateCall(llvm::cast<llvm::Function>(vmap[sem[k]]), {cpu, insn_ptr});
         } else {
             // By symbol, never by address: the object may be cached and loaded by another process.
-            Dl_info dl{};
-            if (!dladdr(reinterpret_cast<void*>(in.fn), &dl) || !dl.dli_sname ||
-                dl.dli_saddr != reinterpret_cast<void*>(in.fn))
+            Dl_info dli{};
+            if (!dladdr(reinterpret_cast<void*>(in.fn), &dli) || !dli.dli_sname ||
+                dli.dli_saddr != reinterpret_cast<void*>(in.fn))
                 return nullptr;
-            b.CreateCall(m->getOrInsertFunction(dl.dli_sname, handler_ty), {cpu, insn_ptr});
+            call = b.CreateCall(m->getOrInsertFunction(dli.dli_sname, handler_ty), {cpu, insn_ptr});
         }
+        auto* after = llvm::BasicBlock::Create(ctx, "after", fn);
+        b.CreateBr(after);
+        // The instruction's code, inlined here with its callees so that it can be looked at.
+        std::vector<llvm::CallBase*> work{call};
+        while (!work.empty()) {
+            llvm::CallBase* cb = work.back();
+            work.pop_back();
+            llvm::Function* callee = cb->getCalledFunction();
+            if (!callee || callee->isDeclaration()) continue;
+            llvm::InlineFunctionInfo ifi;
+            if (!llvm::InlineFunction(*cb, ifi).isSuccess()) continue;
+            for (llvm::CallBase* c : ifi.InlinedCallSites)
+                work.push_back(c);
+        }
+        std::vector<llvm::BasicBlock*> region;
+        for (llvm::BasicBlock& bb : *fn)
+            if (known.insert(&bb).second) region.push_back(&bb);
+        for (llvm::BasicBlock* bb : region) // fold the Insn constant into operand selection
+            llvm::SimplifyInstructionsInBlock(bb);
+        bool transparent = true;
+        std::vector<llvm::CallBase*> calls;
+        for (llvm::BasicBlock* bb : region) {
+            for (llvm::Instruction& x : *bb) {
+                if (auto* st = llvm::dyn_cast<llvm::StoreInst>(&x)) {
+                    uint64_t size = dl.getTypeStoreSize(st->getValueOperand()->getType());
+                    if (!markers.count(st) && maybe_writes_eip(st->getPointerOperand(), size))
+                        transparent = false;
+                } else if (auto* mi = llvm::dyn_cast<llvm::MemIntrinsic>(&x)) {
+                    if (maybe_writes_eip(mi->getDest(), uint64_t(1) << 32)) transparent = false;
+                } else if (auto* cb = llvm::dyn_cast<llvm::CallBase>(&x)) {
+                    if (llvm::isa<llvm::IntrinsicInst>(cb)) continue;
+                    calls.push_back(cb);
+                    if (!is_tlb_miss_path(cb)) transparent = false;
+                }
+            }
+        }
+        // The state as the machine sees it while instruction k runs (`done`: once it retired).
+        auto store_state = [&b, &field, start, next_eip, icount_k, icount_after, transparent,
+                            rep](bool done) {
+            b.CreateStore(start, field(kInsnEip));
+            if (!rep) b.CreateStore(done ? icount_after : icount_k, field(kIcount));
+            if (transparent) b.CreateStore(next_eip, field(kEip));
+        };
+        for (llvm::CallBase* cb : calls) {
+            b.SetInsertPoint(cb);
+            store_state(false);
+        }
+        b.SetInsertPoint(after);
+
         auto* on_fault = llvm::BasicBlock::Create(ctx, "fault", fn);
         auto* retired = llvm::BasicBlock::Create(ctx, "retired", fn);
         b.CreateCondBr(is_zero(load(i8, kFaultActive)), retired, on_fault);
 
         b.SetInsertPoint(on_fault);
+        b.CreateStore(start, field(kInsnEip));
+        if (!rep) b.CreateStore(icount_k, field(kIcount));
         b.CreateStore(start, field(kEip));
         b.CreateCall(deliver, {cpu});
         b.CreateBr(exit);
 
         b.SetInsertPoint(retired);
-        bool adds_icount = in.attr & (insn_attr::REP | insn_attr::REPNE);
-        b.CreateStore(adds_icount ? b.CreateAdd(load(i64, kIcount), b.getInt64(1))
-                                  : b.CreateAdd(icount0, b.getInt64(k + 1)),
-                      field(kIcount));
+        if (rep) b.CreateStore(b.CreateAdd(load(i64, kIcount), b.getInt64(1)), field(kIcount));
         // The asynchronous-request window after every instruction (seed 002): once a request is
         // in flight, the interpreter polls it and runs the rest of this very block (its stale
         // view), from instruction k + 1.
@@ -279,29 +367,45 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         auto* no_poll = llvm::BasicBlock::Create(ctx, "no_poll", fn);
         b.CreateCondBr(is_zero(load(ptr, kAsyncPoll)), no_poll, resume);
         b.SetInsertPoint(resume);
+        store_state(true);
         b.CreateRet(b.getInt32(uint32_t(k + 1) << 1));
         b.SetInsertPoint(no_poll);
         auto* next = llvm::BasicBlock::Create(ctx, "next", fn);
-        b.CreateCondBr(is_zero(load(i8, kEndBlock)), next, exit);
+        auto* ended = llvm::BasicBlock::Create(ctx, "ended", fn);
+        b.CreateCondBr(is_zero(load(i8, kEndBlock)), next, ended);
+        b.SetInsertPoint(ended);
+        store_state(true);
+        b.CreateBr(exit);
         b.SetInsertPoint(next);
+        for (llvm::BasicBlock& bb : *fn)
+            known.insert(&bb);
+        if (k + 1 == insns.size()) {
+            store_end_state = [store_state] { store_state(true); };
+            end_eip = transparent ? next_eip : nullptr;
+            end_icount = rep ? nullptr : icount_after;
+        }
     }
     // Every instruction ran and none ended the block. A block that branches back to its own
     // start runs again here without returning to the dispatcher, under the same conditions as
-    // Interpreter::may_chain (plus its own budget check, which run_compiled made for the first
+    // Interpreter::may_chain (plus its own budget check, which run_either made for the first
     // pass): the hot loops of a compute-bound guest stay in compiled code.
     {
         auto* clean = llvm::BasicBlock::Create(ctx, "clean", fn);
         auto* again = llvm::BasicBlock::Create(ctx, "again", fn);
         auto* check_kick = llvm::BasicBlock::Create(ctx, "check_kick", fn);
-        llvm::Value* same = b.CreateICmpEQ(load(i32, kEip), entry_eip);
+        llvm::Value* eip_now = end_eip ? end_eip : load(i32, kEip);
+        llvm::Value* same = b.CreateICmpEQ(eip_now, entry_eip);
         same = b.CreateAnd(same, b.CreateICmpEQ(load(i32, kCsBase), entry_cs_base));
         same = b.CreateAnd(same, b.CreateICmpEQ(load(i16, kCsAttr), entry_cs_attr));
         same = b.CreateAnd(same, b.CreateICmpEQ(load(i64, kTlbEpoch), entry_tlb_epoch));
         b.CreateCondBr(same, again, clean);
         b.SetInsertPoint(again);
-        llvm::Value* budget = b.CreateSub(load(i64, kIcountLimit), load(i64, kIcount));
-        llvm::Value* ok = b.CreateICmpUGE(budget, b.getInt64(insns.size()));
-        ok = b.CreateAnd(ok, b.CreateICmpULT(load(i64, kIcount), load(i64, kIcountLimit)));
+        // The next pass's instruction 0 reads icount from memory at `top`.
+        llvm::Value* icount_now = end_icount ? end_icount : load(i64, kIcount);
+        b.CreateStore(icount_now, field(kIcount));
+        llvm::Value* limit = load(i64, kIcountLimit);
+        llvm::Value* ok = b.CreateICmpUGE(b.CreateSub(limit, icount_now), b.getInt64(insns.size()));
+        ok = b.CreateAnd(ok, b.CreateICmpULT(icount_now, limit));
         ok = b.CreateAnd(ok, is_zero(load(i32, kExitReasons)));
         llvm::Value* eflags = load(i32, kEflags);
         llvm::Value* intr_on = b.CreateAnd(b.CreateICmpNE(load(i8, kIntr), b.getInt8(0)),
@@ -322,6 +426,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         flag->setAlignment(llvm::Align(1));
         b.CreateCondBr(is_zero(flag), top, clean);
         b.SetInsertPoint(clean);
+        store_end_state();
         b.CreateRet(b.getInt32(1));
     }
     b.SetInsertPoint(exit);
