@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <fmt/core.h>
 #include <mutex>
 #include <thread>
-#include <fmt/core.h>
 #include <xxhash.h>
 
 namespace rr86 {
@@ -249,8 +249,8 @@ Outcome Machine::run(uint64_t max_icount) {
         // only. An asynchronous request polled there would land without the rest of that block
         // (its stale view) in one run and with it in the other (seed 002).
         uint64_t slice_end = (cpu_.s.icount / kSlice + 1) * kSlice;
-        uint64_t limit = std::min({clock_.next_deadline_icount(), slice_end, max_icount,
-                                   source_->next_due()});
+        uint64_t limit =
+            std::min({clock_.next_deadline_icount(), slice_end, max_icount, source_->next_due()});
         if (limit <= cpu_.s.icount) continue; // a timer re-armed in the past: fire it first
         cpu_.icount_limit = limit;
         cpu_.exit_reasons = 0;

@@ -4,11 +4,12 @@
 #include "engine/cpu/exceptions.h"
 #include "jit/bitcode_module.h"
 
+#include <llvm/Analysis/ValueTracking.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
-#include <llvm/Analysis/ValueTracking.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/raw_ostream.h>
@@ -21,14 +22,13 @@
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/Transforms/Utils/Local.h>
-#include <llvm/IR/IntrinsicInst.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
 
 #include <cstddef>
-#include <functional>
-#include <dlfcn.h>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -248,7 +248,8 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
     llvm::Value* icount0 = load(i64, kIcount);
     const llvm::DataLayout& dl = m->getDataLayout();
     std::unordered_set<llvm::BasicBlock*> known;
-    for (llvm::BasicBlock& bb : *fn) known.insert(&bb);
+    for (llvm::BasicBlock& bb : *fn)
+        known.insert(&bb);
     auto maybe_writes_eip = [&](llvm::Value* p, uint64_t size) {
         int64_t off = 0;
         const llvm::Value* base = llvm::GetPointerBaseWithConstantOffset(p, off, dl);
@@ -407,8 +408,9 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         ok = b.CreateAnd(ok, b.CreateICmpULT(icount_now, limit));
         ok = b.CreateAnd(ok, is_zero(load(i32, kExitReasons)));
         llvm::Value* eflags = load(i32, kEflags);
-        llvm::Value* intr_on = b.CreateAnd(b.CreateICmpNE(load(i8, kIntr), b.getInt8(0)),
-                                           b.CreateICmpNE(b.CreateAnd(eflags, fl::IF), b.getInt32(0)));
+        llvm::Value* intr_on =
+            b.CreateAnd(b.CreateICmpNE(load(i8, kIntr), b.getInt8(0)),
+                        b.CreateICmpNE(b.CreateAnd(eflags, fl::IF), b.getInt32(0)));
         ok = b.CreateAnd(ok, b.CreateNot(intr_on));
         ok = b.CreateAnd(ok, is_zero(load(i8, kNmiPending)));
         ok = b.CreateAnd(ok, is_zero(load(i8, kIntrShadow)));
@@ -433,7 +435,8 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
     b.CreateRet(b.getInt32(0));
 
     optimise(*m, *fn);
-    if (const char* dump = std::getenv("RR86_JIT_DUMP"); dump && (name == dump || std::string(dump) == "all"))
+    if (const char* dump = std::getenv("RR86_JIT_DUMP");
+        dump && (name == dump || std::string(dump) == "all"))
         m->print(llvm::errs(), nullptr);
     return m;
 }

@@ -1,13 +1,14 @@
-// BlockTranslator: one decoded Block -> one LLVM function `uint32_t(Cpu&)` (1: finished cleanly) that does, instruction by
-// instruction, exactly what Interpreter::run_block does, with each semantic function cloned from
-// the semantics bitcode and inlined (its Insn is a constant, so operand selection folds away).
+// BlockTranslator: one decoded Block -> one LLVM function `uint32_t(Cpu&)` (1: finished cleanly)
+// that does, instruction by instruction, exactly what Interpreter::run_block does, with each
+// semantic function cloned from the semantics bitcode and inlined (its Insn is a constant, so
+// operand selection folds away).
 #pragma once
 
 #include "engine/cpu/insn.h"
 
 #include <memory>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace llvm {
@@ -39,7 +40,7 @@ class BlockTranslator {
 
   private:
     struct Closure {
-        const llvm::Function* fn = nullptr;           // null: call the native handler
+        const llvm::Function* fn = nullptr;            // null: call the native handler
         std::vector<const llvm::GlobalValue*> globals; // fn, its callees, constants, declarations
     };
     // IR instructions (handler and everything it calls in the bitcode) above which a handler is

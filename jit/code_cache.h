@@ -14,8 +14,8 @@
 #include "engine/cpu/block_cache.h"
 
 #include <optional>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace rr86::jit {

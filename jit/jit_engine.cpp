@@ -22,11 +22,11 @@
 #include <deque>
 #include <dlfcn.h>
 #include <fstream>
-#include <sstream>
-#include <xxhash.h>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
+#include <xxhash.h>
 
 namespace rr86::jit {
 
@@ -43,7 +43,7 @@ struct JitEngine::Core {
     std::unique_ptr<llvm::orc::LLJIT> lljit;
 
     std::mutex compile_mu; // one compile at a time: the context and bitcode module are shared
-    bool ready = false; // init() succeeded
+    bool ready = false;    // init() succeeded
 
     // Live compiled code by its cache key (CodeCache::key: what translated code depends on; not
     // the block's address): identical blocks share one translation, and the symbol a key names
@@ -93,7 +93,8 @@ class ObjectCapture final : public llvm::ObjectCache {
     }
     const std::string& object() const { return object_; }
     void notifyObjectCompiled(const llvm::Module* m, llvm::MemoryBufferRef obj) override {
-        if (m->getModuleIdentifier() == module_) object_.assign(obj.getBufferStart(), obj.getBufferSize());
+        if (m->getModuleIdentifier() == module_)
+            object_.assign(obj.getBufferStart(), obj.getBufferSize());
     }
     std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module*) override { return nullptr; }
 
@@ -126,15 +127,15 @@ bool JitEngine::Core::init(const JitOptions& opts, std::string& error) {
     }
     tm = std::move(*machine);
     ObjectCapture* cap = capture.get();
-    auto jit = llvm::orc::LLJITBuilder()
-                   .setJITTargetMachineBuilder(*jtmb)
-                   .setCompileFunctionCreator(
-                       [cap](llvm::orc::JITTargetMachineBuilder b)
-                           -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
-                           return std::make_unique<llvm::orc::ConcurrentIRCompiler>(std::move(b),
-                                                                                     cap);
-                       })
-                   .create();
+    auto jit =
+        llvm::orc::LLJITBuilder()
+            .setJITTargetMachineBuilder(*jtmb)
+            .setCompileFunctionCreator(
+                [cap](llvm::orc::JITTargetMachineBuilder b)
+                    -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+                    return std::make_unique<llvm::orc::ConcurrentIRCompiler>(std::move(b), cap);
+                })
+            .create();
     if (!jit) {
         error = "jit: " + llvm::toString(jit.takeError());
         return false;
@@ -165,8 +166,11 @@ bool JitEngine::Core::init(const JitOptions& opts, std::string& error) {
     translator = std::make_unique<BlockTranslator>(*bc, tm.get());
     cache = std::make_unique<CodeCache>(opts.cache_dir, build_id());
     if (trace) {
-        auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
-        fmt::print(stderr, "rr86: jit: set up in {:.1f} ms (ORC {:.1f}, bitcode {:.1f}, build id {:.1f})\n",
+        auto ms = [](auto a, auto b) {
+            return std::chrono::duration<double, std::milli>(b - a).count();
+        };
+        fmt::print(stderr,
+                   "rr86: jit: set up in {:.1f} ms (ORC {:.1f}, bitcode {:.1f}, build id {:.1f})\n",
                    ms(t0, std::chrono::steady_clock::now()), ms(t0, t1), ms(t1, t2),
                    ms(t2, std::chrono::steady_clock::now()));
     }
@@ -185,9 +189,9 @@ std::string JitEngine::Core::build_id() const {
         ss << in.rdbuf();
         self = ss.str();
     }
-    std::string id = fmt::format("{}|{}|{}|{}|{}", self, LLVM_VERSION_STRING,
-                                 std::string(tm->getTargetCPU()),
-                                 std::string(tm->getTargetFeatureString()), int(tm->getOptLevel()));
+    std::string id =
+        fmt::format("{}|{}|{}|{}|{}", self, LLVM_VERSION_STRING, std::string(tm->getTargetCPU()),
+                    std::string(tm->getTargetFeatureString()), int(tm->getOptLevel()));
     return fmt::format("{:016x}", XXH3_64bits(id.data(), id.size()));
 }
 

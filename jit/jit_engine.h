@@ -25,7 +25,9 @@ class JitEngine final : public JitTier {
     ~JitEngine() override;
 
     void on_block(Block& b) override;
-    uint32_t threshold() const override { return opts_.mode == ExecMode::Jit ? 0 : opts_.threshold; }
+    uint32_t threshold() const override {
+        return opts_.mode == ExecMode::Jit ? 0 : opts_.threshold;
+    }
     void drain() override;
     JitStats stats() const override;
     std::string stats_line() const override;

@@ -114,8 +114,10 @@ class BackgroundTier final : public JitTier {
     }
     ~BackgroundTier() override {
         std::lock_guard g(state_->mu);
-        if (state_->done) delete state_->tier;
-        else state_->abandoned = true;
+        if (state_->done)
+            delete state_->tier;
+        else
+            state_->abandoned = true;
     }
     void on_block(Block& b) override {
         if (JitTier* t = state_->ready.load(std::memory_order_acquire)) return t->on_block(b);
@@ -141,7 +143,8 @@ class BackgroundTier final : public JitTier {
         if (JitTier* t = state_->ready.load(std::memory_order_acquire)) return t->stats_line();
         if (!started_)
             return fmt::format("jit (tiered): not loaded: the session ended before {} blocks "
-                               "got hot ({} did)", opts_.load_after, crossings_);
+                               "got hot ({} did)",
+                               opts_.load_after, crossings_);
         std::lock_guard g(state_->mu);
         return state_->done ? "jit (tiered): not loaded: " + state_->error
                             : std::string("jit (tiered): still loading at the end of the run");

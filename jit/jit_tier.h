@@ -23,7 +23,7 @@ const char* exec_mode_name(ExecMode m);
 
 struct JitOptions {
     static constexpr uint32_t kDefaultThreshold = 64;
-    ExecMode mode = ExecMode::Tiered; // Jit or Tiered
+    ExecMode mode = ExecMode::Tiered;       // Jit or Tiered
     uint32_t threshold = kDefaultThreshold; // tiered: interpreted runs before a block compiles
     std::string cache_dir;                  // persistent code cache; empty: none
     // tiered: LLVM is loaded only once this many times a block has reached the threshold (about

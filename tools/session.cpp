@@ -31,8 +31,9 @@ void Session::set_exec(const ExecOptions& o) {
     std::string error;
     jit::JitOptions opts;
     opts.mode = *mode;
-    opts.cache_dir = o.jit_cache == "on" ? jit::default_cache_dir()
-                     : o.jit_cache == "off" ? std::string() : o.jit_cache;
+    opts.cache_dir = o.jit_cache == "on"    ? jit::default_cache_dir()
+                     : o.jit_cache == "off" ? std::string()
+                                            : o.jit_cache;
     jit_ = jit::load_jit_tier(opts, error);
     if (!jit_) {
         fmt::print(stderr, "rr86: warning: {}; interpreting\n", error);
@@ -48,7 +49,8 @@ std::unique_ptr<Session> Session::create(const MachineArgs& args, const Override
         error = *err;
         return nullptr;
     }
-    for (const auto& w : s->cfg_.warnings) fmt::print(stderr, "rr86: warning: {}\n", w);
+    for (const auto& w : s->cfg_.warnings)
+        fmt::print(stderr, "rr86: warning: {}\n", w);
     const CharTarget& serial = o.serial ? *o.serial : s->cfg_.serial;
     const CharTarget& debugcon = o.debugcon ? *o.debugcon : s->cfg_.debugcon;
     if (auto err = open_sink(serial, s->serial_)) {

@@ -86,7 +86,8 @@ void BlockCache::PageBlocks::cover(const Block& b) {
 }
 
 void BlockCache::invalidate_all() {
-    for (auto& [k, b] : map_) graveyard_.push_back(std::move(b));
+    for (auto& [k, b] : map_)
+        graveyard_.push_back(std::move(b));
     map_.clear();
     by_page_.clear();
     ++epoch_;

@@ -40,11 +40,11 @@ struct CompiledCode {
 };
 
 struct Block {
-    uint64_t phys;          // physical address of the first instruction when decoded
-    const uint8_t* start;   // host address of the first instruction: the cache key
-    const uint8_t* host;    // host RAM page holding it, for invalidation (null: ROM)
+    uint64_t phys;        // physical address of the first instruction when decoded
+    const uint8_t* start; // host address of the first instruction: the cache key
+    const uint8_t* host;  // host RAM page holding it, for invalidation (null: ROM)
     CodeMode mode;
-    uint16_t bytes;         // bytes covered
+    uint16_t bytes; // bytes covered
     std::vector<Insn> insns;
     // Second engine (jit/): null until the code tier takes the block; `runs` counts interpreted
     // executions for tiering.

@@ -113,8 +113,8 @@ bool Interpreter::take_interrupt() {
 
 // Instructions [first, last) of `b`, with the IP wrap of the block's start: after an
 // asynchronous reset lands mid-block, the rest runs with the old view, mask included.
-[[gnu::always_inline]] inline bool Interpreter::run_insns(const Block& b, size_t first,
-                                                          size_t last, uint32_t ip_mask) {
+[[gnu::always_inline]] inline bool Interpreter::run_insns(const Block& b, size_t first, size_t last,
+                                                          uint32_t ip_mask) {
     const Insn* in = b.insns.data() + first;
     const Insn* end = b.insns.data() + last;
     for (; in != end; ++in) {
@@ -145,9 +145,9 @@ bool Interpreter::take_interrupt() {
     // INTR matters only with IF set, and IF cannot change inside a clean block: code that runs
     // with interrupts off while the PIT keeps INTR up still chains.
     return c_.s.icount < c_.icount_limit && !c_.exit_reasons &&
-           !(c_.intr && (c_.s.eflags & fl::IF)) && !c_.nmi_pending &&
-           !c_.s.intr_shadow && !(c_.s.eflags & fl::TF) && !c_.async_poll &&
-           jc_tlb_epoch_ == c_.tlb_epoch && jc_block_epoch_ == cache_.epoch() &&
+           !(c_.intr && (c_.s.eflags & fl::IF)) && !c_.nmi_pending && !c_.s.intr_shadow &&
+           !(c_.s.eflags & fl::TF) && !c_.async_poll && jc_tlb_epoch_ == c_.tlb_epoch &&
+           jc_block_epoch_ == cache_.epoch() &&
            !(c_.host_kick && c_.host_kick->load(std::memory_order_relaxed));
 }
 
@@ -215,8 +215,9 @@ void Interpreter::run() {
         if (!b.jit && ++b.runs >= tier_threshold_) tier_->on_block(b);
         if (b.jit) {
             CompiledFn fn = b.jit->fn.load(std::memory_order_acquire);
-            if (!fn) b.jit->waits.store(b.jit->waits.load(std::memory_order_relaxed) + 1,
-                                        std::memory_order_relaxed);
+            if (!fn)
+                b.jit->waits.store(b.jit->waits.load(std::memory_order_relaxed) + 1,
+                                   std::memory_order_relaxed);
             if (fn && c_.icount_limit - c_.s.icount >= b.insns.size()) {
                 uint32_t r = fn(c_);
                 if (r <= 1) return r;
