@@ -2,15 +2,15 @@
 ; guest, the same on rr86 and on QEMU (tests/bench/jit_bench.sh runs both side by side). SeaBIOS
 ; loads the MBR at 0x7C00; the MBR reads the rest of the program (LBA 1..) to 0x7E00 with INT 13h
 ; AH=42h, enables A20 through port 0x92, loads its own GDT and enters flat 32-bit protected mode.
-; The loop is the one of tests/guests/bench/compute.asm: each of ITERATIONS rounds hashes a
-; 16-dword buffer (loads, IMUL, ADD, XOR, ROL, stores, a counted inner loop), copies it with
-; REP MOVSD and takes a data-dependent branch. A round is 170 instructions when the hash is even
+; The loop is tests/guests/include/compute_loop.inc, as in tests/guests/bench/compute.asm: each
+; of ITERATIONS rounds hashes a 16-dword buffer (loads, IMUL, ADD, XOR, ROL, stores, a counted
+; inner loop), copies it with REP MOVSD and takes a data-dependent branch. A round is 170 instructions when the hash is even
 ; and 171 when odd (each REP MOVSD iteration counts as one, as in QEMU's icount); with the 55
 ; before the first round, the loop is 55 + 170 * ITERATIONS + odd rounds (odd = (edx + N) / 4).
 ; The default of 6 450 000 rounds makes about 1.1 G instructions. At the end the guest writes
 ; "compute: ebx=XXXXXXXX edx=XXXXXXXX" to the debug console (port 0x402; tests/bench/
 ; compute_native.c prints the same line) and exits through isa-debug-exit (status 1).
-;   nasm -f bin [-DITERATIONS=N] tests/bench/compute_boot.asm -o compute.img
+;   nasm -f bin -I tests/guests/include/ [-DITERATIONS=N] tests/bench/compute_boot.asm -o compute.img
 %ifndef ITERATIONS
 %define ITERATIONS 6450000
 %endif
@@ -86,44 +86,7 @@ pm32:
     mov ss, ax
     mov esp, 0x90000
 
-    ; The benchmark loop: 55 instructions, then 170 or 171 per round.
-    cld
-    mov edi, BUF
-    mov ecx, 16
-    mov eax, 0x12345678
-.init:
-    stosd
-    add eax, 0x9e3779b9
-    loop .init
-    mov ebp, ITERATIONS
-    xor ebx, ebx
-    xor edx, edx
-.round:
-    mov esi, BUF
-    mov ecx, 16
-.hash:                                  ; 9 instructions per dword
-    mov eax, [esi]
-    imul eax, eax, 0x01000193
-    add eax, ebx
-    xor ebx, eax
-    rol ebx, 5
-    mov [esi], eax
-    add esi, 4
-    dec ecx
-    jnz .hash
-    mov esi, BUF
-    mov edi, COPY
-    mov ecx, 16
-    rep movsd
-    test ebx, 1
-    jz .even
-    add edx, 3
-    jmp .next
-.even:
-    sub edx, 1
-.next:
-    dec ebp
-    jnz .round
+    %include "compute_loop.inc"        ; the benchmark loop
 
     ; Report "compute: ebx=XXXXXXXX edx=XXXXXXXX\n" on the debug console, then exit.
     mov ebp, edx

@@ -19,7 +19,7 @@ qemu="${QEMU:-qemu-system-x86_64}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-nasm -f bin -DITERATIONS="$iterations" "$here/tests/bench/compute_boot.asm" -o "$work/disk.img"
+nasm -f bin -I "$here/tests/guests/include/" -DITERATIONS="$iterations" "$here/tests/bench/compute_boot.asm" -o "$work/disk.img"
 "${CC:-cc}" -O2 -o "$work/native" "$here/tests/bench/compute_native.c"
 bios=/usr/share/seabios/bios.bin
 exitdev=(-device isa-debug-exit,iobase=0xf4,iosize=4)

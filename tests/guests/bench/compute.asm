@@ -18,43 +18,7 @@ start:
     enter_pm32
 
     pm32_start
-    cld
-    mov edi, BUF
-    mov ecx, 16
-    mov eax, 0x12345678
-.init:
-    stosd
-    add eax, 0x9e3779b9
-    loop .init
-    mov ebp, ITERATIONS
-    xor ebx, ebx
-    xor edx, edx
-.round:
-    mov esi, BUF
-    mov ecx, 16
-.hash:                                  ; 9 instructions per dword
-    mov eax, [esi]
-    imul eax, eax, 0x01000193
-    add eax, ebx
-    xor ebx, eax
-    rol ebx, 5
-    mov [esi], eax
-    add esi, 4
-    dec ecx
-    jnz .hash
-    mov esi, BUF
-    mov edi, COPY
-    mov ecx, 16
-    rep movsd
-    test ebx, 1
-    jz .even
-    add edx, 3
-    jmp .next
-.even:
-    sub edx, 1
-.next:
-    dec ebp
-    jnz .round
+%include "compute_loop.inc"
     mov [0x5000], ebx
     mov [0x5004], edx
     test_exit 0
