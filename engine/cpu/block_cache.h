@@ -22,15 +22,15 @@
 
 namespace rr86 {
 
-// Machine code for one block from a second engine (jit/). A compile thread publishes `fn` while
-// the vCPU keeps interpreting; the vCPU only loads the pointer. The JIT derives from it to own the
-// code, which is freed when the last reference (the block's, a queued job's) goes.
 // Translated code for a block. Returns 1 when every instruction ran and none ended the block,
 // 0 when one faulted or ended it (as Interpreter::run_block), and (k + 1) << 1 when instruction k
 // retired with an asynchronous request in flight (Cpu::async_poll set): the interpreter then
 // polls and runs the rest of the block itself.
-
 using CompiledFn = uint32_t (*)(Cpu&);
+
+// Machine code for one block from a second engine (jit/). A compile thread publishes `fn` while
+// the vCPU keeps interpreting; the vCPU only loads the pointer. The JIT derives from it to own the
+// code, which is freed when the last reference (the block's, a queued job's) goes.
 struct CompiledCode {
     std::atomic<CompiledFn> fn{nullptr};
     // Runs while waiting for its compile (the compile queue takes the hottest first). Only the

@@ -104,6 +104,8 @@ struct Cpu {
     bool v86_mode() const { return s.eflags & fl::VM; }
     bool paging() const { return s.cr0 & cr0::PG; }
     bool code32() const { return s.seg[CS].attr & seg_attr::DB; }
+    // EIP wraps at 64 KiB unless CS is a 32-bit segment.
+    uint32_t ip_mask() const { return code32() ? 0xffffffffu : 0xffffu; }
     bool stack32() const { return s.seg[SS].attr & seg_attr::DB; }
     uint32_t a20_mask() const { return s.a20 ? 0xffffffffu : ~(1u << 20); }
 };

@@ -19,8 +19,7 @@ size_t fetch_code(Cpu& c, uint32_t eip, uint8_t* buf, size_t want, PendingFault&
                   uint32_t& fault_cr2) {
     size_t n = 0;
     for (; n < want; ++n) {
-        uint32_t off = eip + uint32_t(n);
-        if (!c.code32()) off &= 0xffff;
+        uint32_t off = (eip + uint32_t(n)) & c.ip_mask();
         if (off > c.s.seg[CS].limit) {
             fault = {true, vec::GP, 0};
             break;
@@ -108,7 +107,7 @@ bool Interpreter::take_interrupt() {
 [[gnu::always_inline]] inline bool Interpreter::run_block(const Block& b) {
     uint64_t budget = c_.icount_limit - c_.s.icount;
     size_t last = b.insns.size() < budget ? b.insns.size() : size_t(budget);
-    return run_insns(b, 0, last, c_.code32() ? 0xffffffffu : 0xffffu);
+    return run_insns(b, 0, last, c_.ip_mask());
 }
 
 // Instructions [first, last) of `b`, with the IP wrap of the block's start: after an
@@ -234,7 +233,7 @@ void Interpreter::run() {
 // may reset the machine: the mask (nothing in a cleanly running block changes CS) and the end
 // (compiled code runs only when the whole block fits the budget).
 bool Interpreter::resume_block(const Block& b, size_t next) {
-    uint32_t ip_mask = c_.code32() ? 0xffffffffu : 0xffffu;
+    uint32_t ip_mask = c_.ip_mask();
     if (c_.async_poll) c_.async_poll(c_.hook_ctx);
     if (c_.end_block || next == b.insns.size()) {
         bool clean = !c_.end_block;
@@ -310,7 +309,7 @@ void Interpreter::step() {
         in.len = 15;
     }
     uint32_t start = c_.insn_eip = c_.s.eip;
-    c_.s.eip = (start + in.len) & (c_.code32() ? 0xffffffffu : 0xffffu);
+    c_.s.eip = (start + in.len) & c_.ip_mask();
     in.fn(c_, in);
     c_.end_block = false;
     if (c_.fault.active) {
