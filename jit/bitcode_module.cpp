@@ -14,6 +14,13 @@ extern "C" const char rr86_semantics_bc_end[];
 
 namespace rr86::jit {
 
+const char* handler_symbol(Handler fn) {
+    Dl_info info{};
+    bool exact = dladdr(reinterpret_cast<void*>(fn), &info) && info.dli_sname &&
+                 info.dli_saddr == reinterpret_cast<void*>(fn);
+    return exact ? info.dli_sname : nullptr;
+}
+
 BitcodeModule::BitcodeModule(std::unique_ptr<llvm::Module> m) : module_(std::move(m)) {}
 BitcodeModule::~BitcodeModule() = default;
 
@@ -33,10 +40,8 @@ const llvm::Function* BitcodeModule::handler(Handler fn) {
     auto it = by_address_.find(fn);
     if (it != by_address_.end()) return it->second;
     const llvm::Function* f = nullptr;
-    Dl_info info{};
-    if (dladdr(reinterpret_cast<void*>(fn), &info) && info.dli_sname &&
-        info.dli_saddr == reinterpret_cast<void*>(fn)) {
-        f = module_->getFunction(info.dli_sname);
+    if (const char* name = handler_symbol(fn)) {
+        f = module_->getFunction(name);
         if (f && !materialize(f)) f = nullptr;
     }
     by_address_.emplace(fn, f);

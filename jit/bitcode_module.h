@@ -27,6 +27,11 @@ class Module;
 
 namespace rr86::jit {
 
+// The exported symbol that is exactly native handler `fn` (the executable is linked with
+// -rdynamic), or null if it has none. Handlers are named, never addressed, in anything that
+// outlives the process (translated code, the disk cache's keys).
+const char* handler_symbol(Handler fn);
+
 class BitcodeModule {
   public:
     // Parses the embedded bitcode into `ctx`; null with `error` set if it does not parse.

@@ -27,7 +27,6 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
-#include <dlfcn.h>
 #include <functional>
 #include <optional>
 #include <unordered_map>
@@ -292,11 +291,9 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
             call = b.CreateCall(llvm::cast<llvm::Function>(vmap[sem[k]]), {cpu, insn_ptr});
         } else {
             // By symbol, never by address: the object may be cached and loaded by another process.
-            Dl_info dli{};
-            if (!dladdr(reinterpret_cast<void*>(in.fn), &dli) || !dli.dli_sname ||
-                dli.dli_saddr != reinterpret_cast<void*>(in.fn))
-                return nullptr;
-            call = b.CreateCall(m->getOrInsertFunction(dli.dli_sname, handler_ty), {cpu, insn_ptr});
+            const char* symbol = handler_symbol(in.fn);
+            if (!symbol) return nullptr;
+            call = b.CreateCall(m->getOrInsertFunction(symbol, handler_ty), {cpu, insn_ptr});
         }
         auto* after = llvm::BasicBlock::Create(ctx, "after", fn);
         b.CreateBr(after);

@@ -1,7 +1,8 @@
 #include "jit/code_cache.h"
 
+#include "jit/bitcode_module.h"
+
 #include <cstring>
-#include <dlfcn.h>
 #include <filesystem>
 #include <fmt/core.h>
 #include <fstream>
@@ -38,9 +39,8 @@ std::string CodeCache::key(const std::vector<Insn>& insns, CodeMode mode) {
         // The handler by name (stable across runs of one build), not by address.
         auto [it, fresh] = names_.try_emplace(in.fn);
         if (fresh) {
-            Dl_info info{};
-            bool named = dladdr(reinterpret_cast<void*>(in.fn), &info) && info.dli_sname;
-            it->second = named ? info.dli_sname : "?";
+            const char* symbol = handler_symbol(in.fn);
+            it->second = symbol ? symbol : "?"; // such a block is never translated
         }
         k += it->second;
         k += '\0';
