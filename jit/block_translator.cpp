@@ -13,7 +13,6 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/raw_ostream.h>
-#include <llvm/Transforms/IPO/AlwaysInliner.h>
 #include <llvm/Transforms/IPO/GlobalDCE.h>
 #include <llvm/Transforms/InstCombine/InstCombine.h>
 #include <llvm/Transforms/Scalar/DeadStoreElimination.h>
@@ -554,22 +553,13 @@ void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
     pb.registerFunctionAnalyses(fam);
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
-    // Everything the block calls in the bitcode is a private copy: inline it all, so that the
-    // Insn constants fold and one instruction's results flow into the next.
-    for (llvm::Function& f : m) {
-        if (f.isDeclaration() || &f == &block_fn) continue;
-        f.removeFnAttr(llvm::Attribute::NoInline);
-        f.removeFnAttr(llvm::Attribute::OptimizeNone);
-        f.addFnAttr(llvm::Attribute::AlwaysInline);
-    }
-    // The semantics arrive optimised (-O2 in the bitcode): what is left is inlining them with
-    // their Insn constant, folding what that constant decides, then (once pointers are plain
-    // enough to see where they point) passing EIP, icount, flags and registers from one
-    // instruction to the next and dropping what the next one overwrites (dead flags included,
-    // through InstCombine's demanded bits). A full -O2 pipeline costs several times more.
+    // The semantics arrive optimised (-O2 in the bitcode) and translate() inlined them: what is
+    // left is dropping the now unused copies, folding what the Insn constants decide, then (once
+    // pointers are plain enough to see where they point) passing EIP, icount, flags and registers
+    // from one instruction to the next and dropping what the next one overwrites (dead flags
+    // included: FlagPruner). A full -O2 pipeline costs several times more.
     {
         llvm::ModulePassManager mpm;
-        mpm.addPass(llvm::AlwaysInlinerPass());
         mpm.addPass(llvm::GlobalDCEPass());
         llvm::FunctionPassManager fpm;
         fpm.addPass(llvm::SROAPass(llvm::SROAOptions::ModifyCFG));

@@ -236,11 +236,13 @@ bool JitEngine::Core::compile(const std::vector<Insn>& insns, CodeMode mode,
             auto lock = tsctx.getLock();
             m = translator->translate(insns, name, info);
         }
-        if (!m)
+        if (m) {
+            capture->expect(name);
+            added = lljit->addIRModule(rt, llvm::orc::ThreadSafeModule(std::move(m), tsctx));
+        } else {
             added = llvm::make_error<llvm::StringError>("a handler has no symbol",
                                                         llvm::inconvertibleErrorCode());
-        capture->expect(name);
-        if (m) added = lljit->addIRModule(rt, llvm::orc::ThreadSafeModule(std::move(m), tsctx));
+        }
     }
     llvm::Expected<llvm::orc::ExecutorAddr> addr =
         added ? llvm::Expected<llvm::orc::ExecutorAddr>(std::move(added)) : lljit->lookup(name);
@@ -283,15 +285,16 @@ class JitEngine::Worker {
     }
     // Drops the queue and asks the thread to end; true if it is idle (a join is immediate).
     bool stop() {
-        std::deque<Job> dropped;
+        std::deque<Job> dropped; // destroyed after the lock is released
+        bool idle;
         {
             std::lock_guard g(mu_);
             stop_ = true;
             dropped.swap(queue_);
+            idle = !busy_;
         }
         cv_.notify_all();
-        std::lock_guard g(mu_);
-        return !busy_;
+        return idle;
     }
     void detach() { thread_.detach(); }
     void push(std::shared_ptr<Core::Slot> slot, std::vector<Insn> insns, CodeMode mode) {
