@@ -241,11 +241,13 @@ class GuestMachine {
     std::unique_ptr<Interpreter> interp_;
 };
 
+// Register names in CpuState order (gpr[], seg[]).
+constexpr const char* k32[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+constexpr const char* k16[] = {"ax", "cx", "dx", "bx", "sp", "bp", "si", "di"};
+constexpr const char* kSeg[] = {"es", "cs", "ss", "ds", "fs", "gs"};
+
 std::optional<uint64_t> actual_value(GuestMachine& m, const std::string& name) {
     const CpuState& s = m.cpu().s;
-    static const char* k32[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
-    static const char* k16[] = {"ax", "cx", "dx", "bx", "sp", "bp", "si", "di"};
-    static const char* kSeg[] = {"es", "cs", "ss", "ds", "fs", "gs"};
     for (unsigned i = 0; i < 8; ++i) {
         if (name == k32[i]) return s.gpr[i];
         if (name == k16[i]) return s.gpr[i] & 0xffff;
@@ -294,7 +296,6 @@ void print_state(const CpuState& s) {
                 s.gpr[0], s.gpr[1], s.gpr[2], s.gpr[3], s.gpr[4], s.gpr[5], s.gpr[6], s.gpr[7]);
     std::printf("  eip=%08x eflags=%08x cr0=%08x cr2=%08x cr3=%08x cr4=%08x cpl=%u\n", s.eip,
                 read_eflags(s), s.cr0, s.cr2, s.cr3, s.cr4, s.cpl);
-    static const char* kSeg[] = {"es", "cs", "ss", "ds", "fs", "gs"};
     for (unsigned i = 0; i < kNumSegs; ++i)
         std::printf("  %s=%04x base=%08x limit=%08x attr=%03x%s", kSeg[i], s.seg[i].selector,
                     s.seg[i].base, s.seg[i].limit, s.seg[i].attr, i % 2 ? "\n" : "");
@@ -310,8 +311,6 @@ std::string diff_machines(GuestMachine& a, GuestMachine& b) {
         out += buf;
     };
     const CpuState &s = a.cpu().s, &r = b.cpu().s;
-    static const char* k32[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
-    static const char* kSeg[] = {"es", "cs", "ss", "ds", "fs", "gs"};
     for (unsigned i = 0; i < 8; ++i)
         field(k32[i], s.gpr[i], r.gpr[i]);
     field("eip", s.eip, r.eip);
