@@ -3,6 +3,7 @@
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/exceptions.h"
 #include "jit/bitcode_module.h"
+#include "jit/cpu_promotion.h"
 
 #include <llvm/Analysis/ValueTracking.h>
 #include <llvm/IR/Constants.h>
@@ -19,6 +20,7 @@
 #include <llvm/Transforms/Scalar/EarlyCSE.h>
 #include <llvm/Transforms/Scalar/SROA.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
+#include <llvm/Transforms/Scalar/Sink.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/Transforms/Utils/Local.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
@@ -163,8 +165,82 @@ std::unique_ptr<llvm::Module> clone_subset(const llvm::Module& src,
 
 } // namespace
 
+namespace {
+
+// The out-of-line paths of the memory intrinsics (engine/cpu/intrinsics.h).
+constexpr std::initializer_list<const char*> kTlbMissPaths = {
+    "read_linear_slow", "read_linear64_slow", "write_linear_slow"};
+
+bool is_call_to(const llvm::CallBase* c, std::initializer_list<const char*> names) {
+    const llvm::Function* f = c->getCalledFunction();
+    if (!f) return false;
+    for (const char* n : names)
+        if (f->getName().contains(n)) return true;
+    return false;
+}
+
+// The places in one instruction's inlined code (`region`) where it takes a slow path: a TLB-miss
+// call or a raised fault (the first store to Cpu::fault). Those that run before the instruction
+// did anything (no store other than the translator's own `markers` and locals' and no other
+// call can run between the instruction's start and them) can leave the block instead: the
+// interpreter runs the instruction again from its start and takes the slow path itself.
+std::vector<llvm::Instruction*> restartable(const std::vector<llvm::BasicBlock*>& region,
+                                            const std::unordered_set<llvm::Instruction*>& markers,
+                                            const llvm::Value* cpu, const llvm::DataLayout& dl) {
+    auto is_site = [&](const llvm::Instruction& x) {
+        if (auto* c = llvm::dyn_cast<llvm::CallBase>(&x)) return is_call_to(c, kTlbMissPaths);
+        auto* st = llvm::dyn_cast<llvm::StoreInst>(&x);
+        int64_t off = 0;
+        return st &&
+               llvm::GetPointerBaseWithConstantOffset(st->getPointerOperand(), off, dl) == cpu &&
+               off >= int64_t(offsetof(Cpu, fault)) &&
+               off < int64_t(offsetof(Cpu, fault) + sizeof(PendingFault));
+    };
+    auto commits = [&](const llvm::Instruction& x) {
+        if (markers.count(const_cast<llvm::Instruction*>(&x))) return false;
+        auto local = [](const llvm::Value* p) {
+            return llvm::isa<llvm::AllocaInst>(llvm::getUnderlyingObject(p));
+        };
+        if (auto* st = llvm::dyn_cast<llvm::StoreInst>(&x)) return !local(st->getPointerOperand());
+        if (auto* mi = llvm::dyn_cast<llvm::MemIntrinsic>(&x)) return !local(mi->getDest());
+        if (llvm::isa<llvm::IntrinsicInst>(x)) return false; // lifetime markers, arithmetic
+        if (auto* c = llvm::dyn_cast<llvm::CallBase>(&x))
+            return !is_call_to(c, {"read_linear_slow", "read_linear64_slow"});
+        return x.mayWriteToMemory();
+    };
+    std::unordered_set<const llvm::BasicBlock*> in_region(region.begin(), region.end());
+    // Blocks some path from the instruction's start reaches after a commit.
+    std::unordered_set<const llvm::BasicBlock*> dirty;
+    std::vector<const llvm::BasicBlock*> work;
+    auto taint_successors = [&](const llvm::BasicBlock* bb) {
+        for (const llvm::BasicBlock* succ : llvm::successors(bb))
+            if (in_region.count(succ) && dirty.insert(succ).second) work.push_back(succ);
+    };
+    for (const llvm::BasicBlock* bb : region)
+        if (std::any_of(bb->begin(), bb->end(), commits)) taint_successors(bb);
+    while (!work.empty()) {
+        const llvm::BasicBlock* bb = work.back();
+        work.pop_back();
+        taint_successors(bb);
+    }
+    std::vector<llvm::Instruction*> sites;
+    for (llvm::BasicBlock* bb : region) {
+        if (dirty.count(bb)) continue;
+        for (llvm::Instruction& x : *bb) {
+            if (is_site(x)) {
+                sites.push_back(&x);
+                break; // the rest of the block goes with it
+            }
+            if (commits(x)) break;
+        }
+    }
+    return sites;
+}
+
+} // namespace
+
 std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>& insns,
-                                                         const std::string& name,
+                                                         CodeMode mode, const std::string& name,
                                                          TranslateInfo& info) {
     std::vector<const llvm::Function*> sem(insns.size());
     std::unordered_set<const llvm::GlobalValue*> keep;
@@ -223,10 +299,13 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         return b.CreateICmpEQ(v, llvm::Constant::getNullValue(v->getType()));
     };
     b.SetInsertPoint(entry);
-    // IP wraps at 64 KiB unless CS is a 32-bit segment, read once per block as run_block does.
+    // IP wraps at 64 KiB unless CS is a 32-bit segment, read once per block as run_block does
+    // (known in 32-bit protected mode; real mode may run with a 32-bit CS).
     llvm::Value* cs32 =
         b.CreateICmpNE(b.CreateAnd(load(i16, kCsAttr), uint64_t(seg_attr::DB)), b.getInt16(0));
-    llvm::Value* ip_mask = b.CreateSelect(cs32, b.getInt32(0xffffffffu), b.getInt32(0xffff));
+    llvm::Value* ip_mask = mode == CodeMode::Prot32
+                               ? b.getInt32(0xffffffffu)
+                               : b.CreateSelect(cs32, b.getInt32(0xffffffffu), b.getInt32(0xffff));
     llvm::Value* entry_eip = load(i32, kEip);
     llvm::Value* entry_cs_base = load(i32, kCsBase);
     llvm::Value* entry_cs_attr = load(i16, kCsAttr);
@@ -255,12 +334,6 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         const llvm::Value* obj = llvm::getUnderlyingObject(p);
         return !(llvm::isa<llvm::IntToPtrInst>(obj) || llvm::isa<llvm::AllocaInst>(obj) ||
                  llvm::isa<llvm::GlobalVariable>(obj));
-    };
-    auto is_tlb_miss_path = [](const llvm::CallBase* c) {
-        const llvm::Function* f = c->getCalledFunction();
-        if (!f) return false;
-        llvm::StringRef n = f->getName();
-        return n.contains("read_linear_slow") || n.contains("write_linear_slow");
     };
     // The state after the last instruction, for the clean end and the self-loop.
     std::function<void()> store_end_state;
@@ -326,7 +399,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
                 } else if (auto* cb = llvm::dyn_cast<llvm::CallBase>(&x)) {
                     if (llvm::isa<llvm::IntrinsicInst>(cb)) continue;
                     calls.push_back(cb);
-                    if (!is_tlb_miss_path(cb)) transparent = false;
+                    if (!is_call_to(cb, kTlbMissPaths)) transparent = false;
                 }
             }
         }
@@ -337,6 +410,28 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
             if (!rep) b.CreateStore(done ? icount_after : icount_k, field(kIcount));
             if (transparent) b.CreateStore(next_eip, field(kEip));
         };
+        // TLB misses that nothing of the instruction precedes leave the block (side exits):
+        // the interpreter runs the instruction again and takes the slow path; the hot path then
+        // rejoins no cold one, so registers and scratch fields stay plain values across it.
+        std::vector<llvm::Instruction*> exits = restartable(region, markers, cpu, dl);
+        if (!exits.empty()) {
+            auto* restart = llvm::BasicBlock::Create(ctx, "restart", fn);
+            b.SetInsertPoint(restart);
+            b.CreateStore(start, field(kInsnEip));
+            b.CreateStore(icount_k, field(kIcount));
+            b.CreateStore(start, field(kEip));
+            b.CreateRet(b.getInt32(uint32_t(k + 1) << 1));
+            for (llvm::Instruction* x : exits) {
+                llvm::BasicBlock* bb = x->getParent();
+                // The rest of the block loses its only way in: removeUnreachableBlocks drops it.
+                llvm::BasicBlock* rest = bb->splitBasicBlock(x);
+                bb->getTerminator()->eraseFromParent();
+                llvm::BranchInst::Create(restart, bb);
+                for (llvm::Instruction& y : *rest)
+                    if (auto* cb = llvm::dyn_cast<llvm::CallBase>(&y))
+                        calls.erase(std::remove(calls.begin(), calls.end(), cb), calls.end());
+            }
+        }
         for (llvm::CallBase* cb : calls) {
             b.SetInsertPoint(cb);
             store_state(false);
@@ -354,7 +449,11 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         b.CreateCall(deliver, {cpu});
         b.CreateBr(exit);
 
+        // On the way on, the scratch fields are known clear: saying so (a store of what is
+        // there) lets the optimiser see them as constants after a cold path rejoined.
         b.SetInsertPoint(retired);
+        static_assert(sizeof(PendingFault) == sizeof(uint64_t));
+        b.CreateStore(b.getInt64(0), field(offsetof(Cpu, fault)));
         if (rep) b.CreateStore(b.CreateAdd(load(i64, kIcount), b.getInt64(1)), field(kIcount));
         // The asynchronous-request window after every instruction (seed 002): once a request is
         // in flight, the interpreter polls it and runs the rest of this very block (its stale
@@ -364,8 +463,9 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         b.CreateCondBr(is_zero(load(ptr, kAsyncPoll)), no_poll, resume);
         b.SetInsertPoint(resume);
         store_state(true);
-        b.CreateRet(b.getInt32(uint32_t(k + 1) << 1));
+        b.CreateRet(b.getInt32(uint32_t(k + 2) << 1));
         b.SetInsertPoint(no_poll);
+        b.CreateStore(llvm::ConstantPointerNull::get(ptr), field(kAsyncPoll));
         auto* next = llvm::BasicBlock::Create(ctx, "next", fn);
         auto* ended = llvm::BasicBlock::Create(ctx, "ended", fn);
         b.CreateCondBr(is_zero(load(i8, kEndBlock)), next, ended);
@@ -373,6 +473,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         store_state(true);
         b.CreateBr(exit);
         b.SetInsertPoint(next);
+        b.CreateStore(b.getInt8(0), field(kEndBlock));
         for (llvm::BasicBlock& bb : *fn)
             known.insert(&bb);
         if (k + 1 == insns.size()) {
@@ -421,6 +522,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         auto* flag = b.CreateLoad(i8, kick);
         flag->setAtomic(llvm::AtomicOrdering::Monotonic);
         flag->setAlignment(llvm::Align(1));
+        mark_not_cpu(*flag);
         b.CreateCondBr(is_zero(flag), top, clean);
         b.SetInsertPoint(clean);
         store_end_state();
@@ -429,6 +531,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
     b.SetInsertPoint(exit);
     b.CreateStore(b.getInt8(0), field(kEndBlock));
     b.CreateRet(b.getInt32(0));
+    llvm::removeUnreachableBlocks(*fn);
 
     optimise(*m, *fn);
     if (const char* dump = std::getenv("RR86_JIT_DUMP");
@@ -568,23 +671,49 @@ void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
         mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
         mpm.run(m, mam);
     }
+    // Registers, flags, EIP and the scratch fields become locals (see cpu_promotion.h). Compiled
+    // code is entered with no fault pending, end_block clear and no asynchronous request in
+    // flight (Interpreter::run_either). The TLB-miss paths (engine/memory/linear.cpp, paging.cpp)
+    // never read the general registers, EIP or EFLAGS, and of the Cpu they write only CR2, the
+    // TLB, the interrupt inputs and the scratch fields: a page walk, a #PF, a device's MMIO
+    // handler (which may raise INTR, move the run's end, ask for an exit or a reset, or hit
+    // decoded code) change nothing else.
+    static_assert(kIcountLimit > offsetof(Cpu, fault) &&
+                      offsetof(Cpu, tlb_epoch) > offsetof(Cpu, tlb),
+                  "the ranges below are spans of consecutive Cpu fields");
+    static const PromotionRules rules{
+        {{offsetof(Cpu, fault), sizeof(PendingFault)},
+         {kEndBlock, sizeof(bool)},
+         {kAsyncPoll, sizeof(void*)}},
+        {kTlbMissPaths.begin(), kTlbMissPaths.end()},
+        {offsetof(Cpu, s) + offsetof(CpuState, gpr), offsetof(CpuState, cr0)},
+        {{offsetof(Cpu, s) + offsetof(CpuState, cr2), sizeof(uint32_t)},
+         {offsetof(Cpu, tlb), offsetof(Cpu, tlb_epoch) + sizeof(uint64_t) - offsetof(Cpu, tlb)},
+         {offsetof(Cpu, intr), sizeof(bool)},
+         {offsetof(Cpu, nmi_pending), sizeof(bool)},
+         {kAsyncPoll, sizeof(void*)},
+         {offsetof(Cpu, fault), kIcountLimit + sizeof(uint64_t) - offsetof(Cpu, fault)}}};
+    promote_cpu_fields(block_fn, rules);
     tag_alias_scopes(block_fn);
     fam.clear();
     {
         llvm::FunctionPassManager fpm;
-        fpm.addPass(llvm::SimplifyCFGPass());
+        fpm.addPass(llvm::SROAPass(llvm::SROAOptions::ModifyCFG));
         // EarlyCSE over MemorySSA, not GVN: the same code here at 20 % less compile time.
         fpm.addPass(llvm::EarlyCSEPass(true));
-        fpm.addPass(llvm::DSEPass()); // an EFLAGS store the next instruction overwrites is a use
         fpm.run(block_fn, fam);
     }
     FlagPruner().run(block_fn);
     fam.clear();
     {
+        // Sinking moves what only the exits use (the flags of an instruction followed by a
+        // memory access, kept for that access's side exit) off the hot path; before
+        // SimplifyCFG, which merges the exits into one block.
         llvm::FunctionPassManager fpm;
         fpm.addPass(llvm::InstCombinePass());
-        fpm.addPass(llvm::DSEPass());
+        fpm.addPass(llvm::SinkingPass());
         fpm.addPass(llvm::SimplifyCFGPass());
+        fpm.addPass(llvm::DSEPass());
         fpm.run(block_fn, fam);
     }
 }

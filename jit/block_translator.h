@@ -4,6 +4,7 @@
 // operand selection folds away).
 #pragma once
 
+#include "engine/cpu/decode.h"
 #include "engine/cpu/insn.h"
 
 #include <memory>
@@ -35,8 +36,9 @@ class BlockTranslator {
     // A module whose only external definition is `name`, optimised; null if a handler that
     // must be called natively has no symbol to call it by. The caller holds the lock of
     // the bitcode module's LLVMContext.
-    std::unique_ptr<llvm::Module> translate(const std::vector<Insn>& insns, const std::string& name,
-                                            TranslateInfo& info);
+    // `mode` is the one the block was decoded for (it runs only in that mode).
+    std::unique_ptr<llvm::Module> translate(const std::vector<Insn>& insns, CodeMode mode,
+                                            const std::string& name, TranslateInfo& info);
 
   private:
     struct Closure {

@@ -234,7 +234,7 @@ bool JitEngine::Core::compile(const std::vector<Insn>& insns, CodeMode mode,
         std::unique_ptr<llvm::Module> m;
         {
             auto lock = tsctx.getLock();
-            m = translator->translate(insns, name, info);
+            m = translator->translate(insns, mode, name, info);
         }
         if (m) {
             capture->expect(name);

@@ -23,9 +23,11 @@
 namespace rr86 {
 
 // Translated code for a block. Returns 1 when every instruction ran and none ended the block,
-// 0 when one faulted or ended it (as Interpreter::run_block), and (k + 1) << 1 when instruction k
-// retired with an asynchronous request in flight (Cpu::async_poll set): the interpreter then
-// polls and runs the rest of the block itself.
+// 0 when one faulted or ended it (as Interpreter::run_block), and (k + 1) << 1 when the
+// interpreter is to run the block on from instruction k: after instruction k - 1 retired with an
+// asynchronous request in flight (Cpu::async_poll set: it polls first), or from the start of
+// instruction k, which needs a slow path the translated code leaves out (a TLB miss; nothing of
+// instruction k was done).
 using CompiledFn = uint32_t (*)(Cpu&);
 
 // Machine code for one block from a second engine (jit/). A compile thread publishes `fn` while

@@ -208,7 +208,9 @@ void Interpreter::run() {
 }
 
 // Compiled code does per instruction exactly what run_block does, but has no budget check: it
-// runs only when the whole block fits, else the interpreter stops at the exact icount.
+// runs only when the whole block fits, else the interpreter stops at the exact icount. It also
+// assumes end_block clear and no asynchronous request in flight (jit/cpu_promotion.h): the rare
+// block entered otherwise is interpreted.
 [[gnu::always_inline]] inline bool Interpreter::run_either(Block& b) {
     if (tier_) {
         if (!b.jit && ++b.runs >= tier_threshold_) tier_->on_block(b);
@@ -217,18 +219,20 @@ void Interpreter::run() {
             if (!fn)
                 b.jit->waits.store(b.jit->waits.load(std::memory_order_relaxed) + 1,
                                    std::memory_order_relaxed);
-            if (fn && c_.icount_limit - c_.s.icount >= b.insns.size()) {
+            if (fn && c_.icount_limit - c_.s.icount >= b.insns.size() && !c_.end_block &&
+                !c_.async_poll) {
                 uint32_t r = fn(c_);
                 if (r <= 1) return r;
-                return resume_block(b, r >> 1);
+                return resume_block(b, (r >> 1) - 1);
             }
         }
     }
     return run_block(b);
 }
 
-// The rest of a block whose compiled code stopped after instruction `next` - 1 because an
-// asynchronous request is in flight: the window after that instruction, then run_block's loop.
+// The rest of a block whose compiled code stopped before instruction `next`: after `next` - 1
+// because an asynchronous request is in flight (the window after that instruction), or at the
+// start of `next` for a slow path (no request is in flight then); then run_block's loop.
 // Everything run_block would have decided at the block's start is taken before the poll, which
 // may reset the machine: the mask (nothing in a cleanly running block changes CS) and the end
 // (compiled code runs only when the whole block fits the budget).
