@@ -61,6 +61,8 @@ constexpr size_t kHostKick = offsetof(Cpu, host_kick);
 constexpr size_t kTlbEpoch = offsetof(Cpu, tlb_epoch);
 constexpr size_t kCsBase =
     offsetof(Cpu, s) + offsetof(CpuState, seg) + CS * sizeof(Segment) + offsetof(Segment, base);
+constexpr size_t kCsLimit =
+    offsetof(Cpu, s) + offsetof(CpuState, seg) + CS * sizeof(Segment) + offsetof(Segment, limit);
 
 // Every global `f` needs (callees, constants, and the declarations they refer to), so that only
 // those are copied into a block's module.
@@ -239,13 +241,32 @@ std::vector<llvm::Instruction*> restartable(const std::vector<llvm::BasicBlock*>
 
 } // namespace
 
-std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>& insns,
-                                                         CodeMode mode, const std::string& name,
+Region region_of(const Block& head) {
+    Region r;
+    for (const Block* m : head.region) {
+        r.push_back({int32_t(m->start - head.start), m->insns, {}});
+        for (const Block::Successor& s : m->next) {
+            auto it = std::find(head.region.begin(), head.region.end(), s.block);
+            uint8_t j = uint8_t(it - head.region.begin());
+            if (it != head.region.end() &&
+                std::find(r.back().next.begin(), r.back().next.end(), j) == r.back().next.end())
+                r.back().next.push_back(j);
+        }
+    }
+    if (r.empty()) r.push_back({0, head.insns, {}});
+    return r;
+}
+
+std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, CodeMode mode,
+                                                         const std::string& name,
                                                          TranslateInfo& info) {
-    std::vector<const llvm::Function*> sem(insns.size());
+    std::vector<Insn> all; // every member's instructions, one after the other
+    for (const RegionMember& mb : blocks)
+        all.insert(all.end(), mb.insns.begin(), mb.insns.end());
+    std::vector<const llvm::Function*> sem(all.size());
     std::unordered_set<const llvm::GlobalValue*> keep;
-    for (size_t k = 0; k < insns.size(); ++k) {
-        const Closure* cl = closure(insns[k].fn);
+    for (size_t k = 0; k < all.size(); ++k) {
+        const Closure* cl = closure(all[k].fn);
         sem[k] = cl ? cl->fn : nullptr;
         if (cl) keep.insert(cl->globals.begin(), cl->globals.end());
         ++(sem[k] ? info.inlined : info.native);
@@ -271,11 +292,11 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
     llvm::FunctionType* block_ty = llvm::FunctionType::get(i32, {ptr}, false);
     llvm::FunctionType* hook_ty = llvm::FunctionType::get(void_ty, {ptr}, false);
 
-    // The block's Insns as constant bytes (fn zeroed: the code must not depend on host addresses
-    // of handlers), so every operand field the semantics load folds to a constant.
-    std::vector<uint8_t> bytes(insns.size() * sizeof(Insn));
-    for (size_t k = 0; k < insns.size(); ++k) {
-        Insn copy = insns[k];
+    // The Insns as constant bytes (fn zeroed: the code must not depend on host addresses of
+    // handlers), so every operand field the semantics load folds to a constant.
+    std::vector<uint8_t> bytes(all.size() * sizeof(Insn));
+    for (size_t k = 0; k < all.size(); ++k) {
+        Insn copy = all[k];
         copy.fn = nullptr;
         std::memcpy(bytes.data() + k * sizeof(Insn), &copy, sizeof(Insn));
     }
@@ -291,7 +312,9 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
 
     llvm::IRBuilder<> b(ctx);
     auto* entry = llvm::BasicBlock::Create(ctx, "entry", fn);
-    auto* top = llvm::BasicBlock::Create(ctx, "top", fn);
+    std::vector<llvm::BasicBlock*> tops; // where each member starts
+    for (size_t mi = 0; mi < blocks.size(); ++mi)
+        tops.push_back(llvm::BasicBlock::Create(ctx, "top", fn));
     auto* exit = llvm::BasicBlock::Create(ctx, "exit", fn);
     auto field = [&](size_t off) { return b.CreateConstInBoundsGEP1_64(i8, cpu, off); };
     auto load = [&](llvm::Type* t, size_t off) { return b.CreateLoad(t, field(off)); };
@@ -310,19 +333,17 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
     llvm::Value* entry_cs_base = load(i32, kCsBase);
     llvm::Value* entry_cs_attr = load(i16, kCsAttr);
     llvm::Value* entry_tlb_epoch = load(i64, kTlbEpoch);
-    b.CreateBr(top);
-    b.SetInsertPoint(top);
+    b.CreateBr(tops[0]);
 
     // EIP, icount and insn_eip are values here, not memory round trips: within a block only the
-    // last instruction branches and only REP string instructions add to icount themselves, so
-    // instruction k starts at entry EIP + the lengths before it with icount I + k. They are
+    // last instruction branches or adds to icount itself (a REP string instruction), so
+    // instruction k starts at the block's EIP + the lengths before it with icount I + k. They are
     // stored at each instruction's start (for the semantics' own reads), and again wherever the
     // machine could look: before every out-of-line call an instruction's code makes (TLB-miss
     // paths, native handlers) and on every way out of the block. The start stores are then dead
     // on the paths the guest usually takes and the optimiser drops them. An instruction that
     // may write EIP itself ("opaque": branches, far transfers, anything calling out except the
     // TLB-miss paths) keeps its EIP store and gets no others.
-    llvm::Value* icount0 = load(i64, kIcount);
     const llvm::DataLayout& dl = m->getDataLayout();
     std::unordered_set<llvm::BasicBlock*> known;
     for (llvm::BasicBlock& bb : *fn)
@@ -335,198 +356,228 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const std::vector<Insn>
         return !(llvm::isa<llvm::IntToPtrInst>(obj) || llvm::isa<llvm::AllocaInst>(obj) ||
                  llvm::isa<llvm::GlobalVariable>(obj));
     };
-    // The state after the last instruction, for the clean end and the self-loop.
-    std::function<void()> store_end_state;
-    llvm::Value* end_eip = nullptr;    // null: the last instruction may write EIP (load it)
-    llvm::Value* end_icount = nullptr; // null: the last instruction is a REP (load it)
-    uint32_t offset = 0;
-    for (size_t k = 0; k < insns.size(); ++k) {
-        const Insn& in = insns[k];
-        bool rep = in.attr & (insn_attr::REP | insn_attr::REPNE);
-        llvm::Value* start = b.CreateAnd(b.CreateAdd(entry_eip, b.getInt32(offset)), ip_mask);
-        offset += in.len;
-        llvm::Value* next_eip = b.CreateAnd(b.CreateAdd(entry_eip, b.getInt32(offset)), ip_mask);
-        llvm::Value* icount_k = b.CreateAdd(icount0, b.getInt64(k));
-        llvm::Value* icount_after = b.CreateAdd(icount0, b.getInt64(k + 1));
-        // The instruction's own code starts in a block of its own: simplifying that code below
-        // must not touch the values above, which the exits use.
-        auto* body = llvm::BasicBlock::Create(ctx, "insn", fn);
-        b.CreateBr(body);
-        b.SetInsertPoint(body);
-        std::unordered_set<llvm::Instruction*> markers;
-        markers.insert(b.CreateStore(start, field(kInsnEip)));
-        markers.insert(b.CreateStore(next_eip, field(kEip)));
-        markers.insert(b.CreateStore(icount_k, field(kIcount)));
-        llvm::Value* insn_ptr = b.CreateConstInBoundsGEP1_64(i8, table, k * sizeof(Insn));
-        llvm::CallInst* call;
-        if (sem[k]) {
-            call = b.CreateCall(llvm::cast<llvm::Function>(vmap[sem[k]]), {cpu, insn_ptr});
-        } else {
-            // By symbol, never by address: the object may be cached and loaded by another process.
-            const char* symbol = handler_symbol(in.fn);
-            if (!symbol) return nullptr;
-            call = b.CreateCall(m->getOrInsertFunction(symbol, handler_ty), {cpu, insn_ptr});
-        }
-        auto* after = llvm::BasicBlock::Create(ctx, "after", fn);
-        b.CreateBr(after);
-        // The instruction's code, inlined here with its callees so that it can be looked at.
-        std::vector<llvm::CallBase*> work{call};
-        while (!work.empty()) {
-            llvm::CallBase* cb = work.back();
-            work.pop_back();
-            llvm::Function* callee = cb->getCalledFunction();
-            if (!callee || callee->isDeclaration()) continue;
-            llvm::InlineFunctionInfo ifi;
-            if (!llvm::InlineFunction(*cb, ifi).isSuccess()) continue;
-            for (llvm::CallBase* c : ifi.InlinedCallSites)
-                work.push_back(c);
-        }
-        std::vector<llvm::BasicBlock*> region;
-        for (llvm::BasicBlock& bb : *fn)
-            if (known.insert(&bb).second) region.push_back(&bb);
-        for (llvm::BasicBlock* bb : region) // fold the Insn constant into operand selection
-            llvm::SimplifyInstructionsInBlock(bb);
-        bool transparent = true;
-        std::vector<llvm::CallBase*> calls;
-        for (llvm::BasicBlock* bb : region) {
-            for (llvm::Instruction& x : *bb) {
-                if (auto* st = llvm::dyn_cast<llvm::StoreInst>(&x)) {
-                    uint64_t size = dl.getTypeStoreSize(st->getValueOperand()->getType());
-                    if (!markers.count(st) && maybe_writes_eip(st->getPointerOperand(), size))
-                        transparent = false;
-                } else if (auto* mi = llvm::dyn_cast<llvm::MemIntrinsic>(&x)) {
-                    if (maybe_writes_eip(mi->getDest(), uint64_t(1) << 32)) transparent = false;
-                } else if (auto* cb = llvm::dyn_cast<llvm::CallBase>(&x)) {
-                    if (llvm::isa<llvm::IntrinsicInst>(cb)) continue;
-                    calls.push_back(cb);
-                    if (!is_call_to(cb, kTlbMissPaths)) transparent = false;
+    size_t first = 0; // index in `all` of the member's instruction 0
+    for (size_t mi = 0; mi < blocks.size(); ++mi) {
+        const std::vector<Insn>& insns = blocks[mi].insns;
+        b.SetInsertPoint(tops[mi]);
+        llvm::Value* icount0 = load(i64, kIcount);
+        // The state after the last instruction, for the clean end and the way to the next member.
+        std::function<void()> store_end_state;
+        llvm::Value* end_eip = nullptr;    // null: the last instruction may write EIP (load it)
+        llvm::Value* end_icount = nullptr; // null: the last instruction is a REP (load it)
+        uint32_t offset = uint32_t(blocks[mi].offset);
+        for (size_t k = 0; k < insns.size(); ++k) {
+            const Insn& in = insns[k];
+            bool rep = in.attr & (insn_attr::REP | insn_attr::REPNE);
+            llvm::Value* start = b.CreateAnd(b.CreateAdd(entry_eip, b.getInt32(offset)), ip_mask);
+            offset += in.len;
+            llvm::Value* next_eip =
+                b.CreateAnd(b.CreateAdd(entry_eip, b.getInt32(offset)), ip_mask);
+            llvm::Value* icount_k = b.CreateAdd(icount0, b.getInt64(k));
+            llvm::Value* icount_after = b.CreateAdd(icount0, b.getInt64(k + 1));
+            // The instruction's own code starts in a block of its own: simplifying that code below
+            // must not touch the values above, which the exits use.
+            auto* body = llvm::BasicBlock::Create(ctx, "insn", fn);
+            b.CreateBr(body);
+            b.SetInsertPoint(body);
+            std::unordered_set<llvm::Instruction*> markers;
+            markers.insert(b.CreateStore(start, field(kInsnEip)));
+            markers.insert(b.CreateStore(next_eip, field(kEip)));
+            markers.insert(b.CreateStore(icount_k, field(kIcount)));
+            llvm::Value* insn_ptr =
+                b.CreateConstInBoundsGEP1_64(i8, table, (first + k) * sizeof(Insn));
+            llvm::CallInst* call;
+            if (const llvm::Function* f = sem[first + k]) {
+                call = b.CreateCall(llvm::cast<llvm::Function>(vmap[f]), {cpu, insn_ptr});
+            } else {
+                // By symbol, never by address: the object may be cached and loaded by another
+                // process.
+                const char* symbol = handler_symbol(in.fn);
+                if (!symbol) return nullptr;
+                call = b.CreateCall(m->getOrInsertFunction(symbol, handler_ty), {cpu, insn_ptr});
+            }
+            auto* after = llvm::BasicBlock::Create(ctx, "after", fn);
+            b.CreateBr(after);
+            // The instruction's code, inlined here with its callees so that it can be looked at.
+            std::vector<llvm::CallBase*> work{call};
+            while (!work.empty()) {
+                llvm::CallBase* cb = work.back();
+                work.pop_back();
+                llvm::Function* callee = cb->getCalledFunction();
+                if (!callee || callee->isDeclaration()) continue;
+                llvm::InlineFunctionInfo ifi;
+                if (!llvm::InlineFunction(*cb, ifi).isSuccess()) continue;
+                for (llvm::CallBase* c : ifi.InlinedCallSites)
+                    work.push_back(c);
+            }
+            std::vector<llvm::BasicBlock*> region;
+            for (llvm::BasicBlock& bb : *fn)
+                if (known.insert(&bb).second) region.push_back(&bb);
+            for (llvm::BasicBlock* bb : region) // fold the Insn constant into operand selection
+                llvm::SimplifyInstructionsInBlock(bb);
+            bool transparent = true;
+            std::vector<llvm::CallBase*> calls;
+            for (llvm::BasicBlock* bb : region) {
+                for (llvm::Instruction& x : *bb) {
+                    if (auto* st = llvm::dyn_cast<llvm::StoreInst>(&x)) {
+                        uint64_t size = dl.getTypeStoreSize(st->getValueOperand()->getType());
+                        if (!markers.count(st) && maybe_writes_eip(st->getPointerOperand(), size))
+                            transparent = false;
+                    } else if (auto* mi = llvm::dyn_cast<llvm::MemIntrinsic>(&x)) {
+                        if (maybe_writes_eip(mi->getDest(), uint64_t(1) << 32)) transparent = false;
+                    } else if (auto* cb = llvm::dyn_cast<llvm::CallBase>(&x)) {
+                        if (llvm::isa<llvm::IntrinsicInst>(cb)) continue;
+                        calls.push_back(cb);
+                        if (!is_call_to(cb, kTlbMissPaths)) transparent = false;
+                    }
                 }
             }
-        }
-        // The state as the machine sees it while instruction k runs (`done`: once it retired).
-        auto store_state = [&b, &field, start, next_eip, icount_k, icount_after, transparent,
-                            rep](bool done) {
+            // The state as the machine sees it while instruction k runs (`done`: once it retired).
+            auto store_state = [&b, &field, start, next_eip, icount_k, icount_after, transparent,
+                                rep](bool done) {
+                b.CreateStore(start, field(kInsnEip));
+                if (!rep) b.CreateStore(done ? icount_after : icount_k, field(kIcount));
+                if (transparent) b.CreateStore(next_eip, field(kEip));
+            };
+            // TLB misses that nothing of the instruction precedes leave the block (side exits):
+            // the interpreter runs the instruction again and takes the slow path; the hot path then
+            // rejoins no cold one, so registers and scratch fields stay plain values across it.
+            std::vector<llvm::Instruction*> exits = restartable(region, markers, cpu, dl);
+            if (!exits.empty()) {
+                auto* restart = llvm::BasicBlock::Create(ctx, "restart", fn);
+                b.SetInsertPoint(restart);
+                b.CreateStore(start, field(kInsnEip));
+                b.CreateStore(icount_k, field(kIcount));
+                b.CreateStore(start, field(kEip));
+                b.CreateRet(b.getInt32(compiled_resume(unsigned(mi), k)));
+                for (llvm::Instruction* x : exits) {
+                    llvm::BasicBlock* bb = x->getParent();
+                    // The rest of the block loses its only way in: removeUnreachableBlocks drops
+                    // it.
+                    llvm::BasicBlock* rest = bb->splitBasicBlock(x);
+                    bb->getTerminator()->eraseFromParent();
+                    llvm::BranchInst::Create(restart, bb);
+                    for (llvm::Instruction& y : *rest)
+                        if (auto* cb = llvm::dyn_cast<llvm::CallBase>(&y))
+                            calls.erase(std::remove(calls.begin(), calls.end(), cb), calls.end());
+                }
+            }
+            for (llvm::CallBase* cb : calls) {
+                b.SetInsertPoint(cb);
+                store_state(false);
+            }
+            b.SetInsertPoint(after);
+
+            auto* on_fault = llvm::BasicBlock::Create(ctx, "fault", fn);
+            auto* retired = llvm::BasicBlock::Create(ctx, "retired", fn);
+            b.CreateCondBr(is_zero(load(i8, kFaultActive)), retired, on_fault);
+
+            b.SetInsertPoint(on_fault);
             b.CreateStore(start, field(kInsnEip));
-            if (!rep) b.CreateStore(done ? icount_after : icount_k, field(kIcount));
-            if (transparent) b.CreateStore(next_eip, field(kEip));
-        };
-        // TLB misses that nothing of the instruction precedes leave the block (side exits):
-        // the interpreter runs the instruction again and takes the slow path; the hot path then
-        // rejoins no cold one, so registers and scratch fields stay plain values across it.
-        std::vector<llvm::Instruction*> exits = restartable(region, markers, cpu, dl);
-        if (!exits.empty()) {
-            auto* restart = llvm::BasicBlock::Create(ctx, "restart", fn);
-            b.SetInsertPoint(restart);
-            b.CreateStore(start, field(kInsnEip));
-            b.CreateStore(icount_k, field(kIcount));
+            if (!rep) b.CreateStore(icount_k, field(kIcount));
             b.CreateStore(start, field(kEip));
-            b.CreateRet(b.getInt32(uint32_t(k + 1) << 1));
-            for (llvm::Instruction* x : exits) {
-                llvm::BasicBlock* bb = x->getParent();
-                // The rest of the block loses its only way in: removeUnreachableBlocks drops it.
-                llvm::BasicBlock* rest = bb->splitBasicBlock(x);
-                bb->getTerminator()->eraseFromParent();
-                llvm::BranchInst::Create(restart, bb);
-                for (llvm::Instruction& y : *rest)
-                    if (auto* cb = llvm::dyn_cast<llvm::CallBase>(&y))
-                        calls.erase(std::remove(calls.begin(), calls.end(), cb), calls.end());
+            b.CreateCall(deliver, {cpu});
+            b.CreateBr(exit);
+
+            // On the way on, the scratch fields are known clear: saying so (a store of what is
+            // there) lets the optimiser see them as constants after a cold path rejoined.
+            b.SetInsertPoint(retired);
+            static_assert(sizeof(PendingFault) == sizeof(uint64_t));
+            b.CreateStore(b.getInt64(0), field(offsetof(Cpu, fault)));
+            if (rep) b.CreateStore(b.CreateAdd(load(i64, kIcount), b.getInt64(1)), field(kIcount));
+            // The asynchronous-request window after every instruction (seed 002): once a request is
+            // in flight, the interpreter polls it and runs the rest of this very block (its stale
+            // view), from instruction k + 1.
+            auto* resume = llvm::BasicBlock::Create(ctx, "resume", fn);
+            auto* no_poll = llvm::BasicBlock::Create(ctx, "no_poll", fn);
+            b.CreateCondBr(is_zero(load(ptr, kAsyncPoll)), no_poll, resume);
+            b.SetInsertPoint(resume);
+            store_state(true);
+            b.CreateRet(b.getInt32(compiled_resume(unsigned(mi), k + 1)));
+            b.SetInsertPoint(no_poll);
+            b.CreateStore(llvm::ConstantPointerNull::get(ptr), field(kAsyncPoll));
+            auto* next = llvm::BasicBlock::Create(ctx, "next", fn);
+            auto* ended = llvm::BasicBlock::Create(ctx, "ended", fn);
+            b.CreateCondBr(is_zero(load(i8, kEndBlock)), next, ended);
+            b.SetInsertPoint(ended);
+            store_state(true);
+            b.CreateBr(exit);
+            b.SetInsertPoint(next);
+            b.CreateStore(b.getInt8(0), field(kEndBlock));
+            for (llvm::BasicBlock& bb : *fn)
+                known.insert(&bb);
+            if (k + 1 == insns.size()) {
+                store_end_state = [store_state] { store_state(true); };
+                end_eip = transparent ? next_eip : nullptr;
+                end_icount = rep ? nullptr : icount_after;
             }
         }
-        for (llvm::CallBase* cb : calls) {
-            b.SetInsertPoint(cb);
-            store_state(false);
+        // Every instruction ran and none ended the block. If it went on to a member of the region
+        // (itself, for a loop), that member runs here without returning to the dispatcher, under
+        // the same conditions as Interpreter::may_chain and chained (plus the member's budget check
+        // run_either makes for the first): the hot loops of a compute-bound guest stay in compiled
+        // code. On the paths that made no call, most of what is checked is a known constant.
+        {
+            auto* clean = llvm::BasicBlock::Create(ctx, "clean", fn);
+            auto* chain = llvm::BasicBlock::Create(ctx, "chain", fn);
+            llvm::Value* eip_now = end_eip ? end_eip : load(i32, kEip);
+            llvm::Value* icount_now = end_icount ? end_icount : load(i64, kIcount);
+            llvm::Value* limit = load(i64, kIcountLimit);
+            llvm::Value* ok = b.CreateICmpEQ(load(i32, kCsBase), entry_cs_base);
+            ok = b.CreateAnd(ok, b.CreateICmpEQ(load(i16, kCsAttr), entry_cs_attr));
+            ok = b.CreateAnd(ok, b.CreateICmpEQ(load(i64, kTlbEpoch), entry_tlb_epoch));
+            ok = b.CreateAnd(ok, b.CreateICmpULT(icount_now, limit));
+            ok = b.CreateAnd(ok, is_zero(load(i32, kExitReasons)));
+            llvm::Value* eflags = load(i32, kEflags);
+            llvm::Value* intr_on =
+                b.CreateAnd(b.CreateICmpNE(load(i8, kIntr), b.getInt8(0)),
+                            b.CreateICmpNE(b.CreateAnd(eflags, fl::IF), b.getInt32(0)));
+            ok = b.CreateAnd(ok, b.CreateNot(intr_on));
+            ok = b.CreateAnd(ok, is_zero(load(i8, kNmiPending)));
+            ok = b.CreateAnd(ok, is_zero(load(i8, kIntrShadow)));
+            ok = b.CreateAnd(ok, is_zero(b.CreateAnd(eflags, b.getInt32(fl::TF))));
+            ok = b.CreateAnd(ok, is_zero(load(ptr, kAsyncPoll)));
+            b.CreateCondBr(ok, chain, clean);
+            // Which member starts at the new EIP, if any; then its budget and CS limit.
+            b.SetInsertPoint(chain);
+            llvm::Value* cs_limit = load(i32, kCsLimit);
+            // Its successors seen in the interpreter, and the head: a loop can end in any member.
+            std::vector<uint8_t> to_members = blocks[mi].next;
+            if (std::find(to_members.begin(), to_members.end(), 0) == to_members.end())
+                to_members.push_back(0);
+            auto* sw =
+                b.CreateSwitch(b.CreateSub(eip_now, entry_eip), clean, unsigned(to_members.size()));
+            for (uint8_t j : to_members) {
+                uint32_t len = 0;
+                for (const Insn& x : blocks[j].insns)
+                    len += x.len;
+                auto* to = llvm::BasicBlock::Create(ctx, "to", fn);
+                sw->addCase(b.getInt32(uint32_t(blocks[j].offset)), to);
+                b.SetInsertPoint(to);
+                llvm::Value* fits = b.CreateICmpUGE(b.CreateSub(limit, icount_now),
+                                                    b.getInt64(blocks[j].insns.size()));
+                llvm::Value* last = b.CreateAdd(b.CreateZExt(eip_now, i64), b.getInt64(len - 1));
+                fits = b.CreateAnd(fits, b.CreateICmpULE(last, b.CreateZExt(cs_limit, i64)));
+                auto* go = llvm::BasicBlock::Create(ctx, "go", fn);
+                b.CreateCondBr(fits, go, clean);
+                // The host's kick last: a load another thread writes.
+                b.SetInsertPoint(go);
+                b.CreateStore(icount_now, field(kIcount)); // read by the member's `top`
+                llvm::Value* kick = load(ptr, kHostKick);
+                auto* read_kick = llvm::BasicBlock::Create(ctx, "read_kick", fn);
+                b.CreateCondBr(is_zero(kick), tops[j], read_kick);
+                b.SetInsertPoint(read_kick);
+                auto* flag = b.CreateLoad(i8, kick);
+                flag->setAtomic(llvm::AtomicOrdering::Monotonic);
+                flag->setAlignment(llvm::Align(1));
+                mark_not_cpu(*flag);
+                b.CreateCondBr(is_zero(flag), tops[j], clean);
+            }
+            b.SetInsertPoint(clean);
+            store_end_state();
+            b.CreateRet(b.getInt32(1 | uint32_t(mi) << 1));
         }
-        b.SetInsertPoint(after);
-
-        auto* on_fault = llvm::BasicBlock::Create(ctx, "fault", fn);
-        auto* retired = llvm::BasicBlock::Create(ctx, "retired", fn);
-        b.CreateCondBr(is_zero(load(i8, kFaultActive)), retired, on_fault);
-
-        b.SetInsertPoint(on_fault);
-        b.CreateStore(start, field(kInsnEip));
-        if (!rep) b.CreateStore(icount_k, field(kIcount));
-        b.CreateStore(start, field(kEip));
-        b.CreateCall(deliver, {cpu});
-        b.CreateBr(exit);
-
-        // On the way on, the scratch fields are known clear: saying so (a store of what is
-        // there) lets the optimiser see them as constants after a cold path rejoined.
-        b.SetInsertPoint(retired);
-        static_assert(sizeof(PendingFault) == sizeof(uint64_t));
-        b.CreateStore(b.getInt64(0), field(offsetof(Cpu, fault)));
-        if (rep) b.CreateStore(b.CreateAdd(load(i64, kIcount), b.getInt64(1)), field(kIcount));
-        // The asynchronous-request window after every instruction (seed 002): once a request is
-        // in flight, the interpreter polls it and runs the rest of this very block (its stale
-        // view), from instruction k + 1.
-        auto* resume = llvm::BasicBlock::Create(ctx, "resume", fn);
-        auto* no_poll = llvm::BasicBlock::Create(ctx, "no_poll", fn);
-        b.CreateCondBr(is_zero(load(ptr, kAsyncPoll)), no_poll, resume);
-        b.SetInsertPoint(resume);
-        store_state(true);
-        b.CreateRet(b.getInt32(uint32_t(k + 2) << 1));
-        b.SetInsertPoint(no_poll);
-        b.CreateStore(llvm::ConstantPointerNull::get(ptr), field(kAsyncPoll));
-        auto* next = llvm::BasicBlock::Create(ctx, "next", fn);
-        auto* ended = llvm::BasicBlock::Create(ctx, "ended", fn);
-        b.CreateCondBr(is_zero(load(i8, kEndBlock)), next, ended);
-        b.SetInsertPoint(ended);
-        store_state(true);
-        b.CreateBr(exit);
-        b.SetInsertPoint(next);
-        b.CreateStore(b.getInt8(0), field(kEndBlock));
-        for (llvm::BasicBlock& bb : *fn)
-            known.insert(&bb);
-        if (k + 1 == insns.size()) {
-            store_end_state = [store_state] { store_state(true); };
-            end_eip = transparent ? next_eip : nullptr;
-            end_icount = rep ? nullptr : icount_after;
-        }
-    }
-    // Every instruction ran and none ended the block. A block that branches back to its own
-    // start runs again here without returning to the dispatcher, under the same conditions as
-    // Interpreter::may_chain (plus its own budget check, which run_either made for the first
-    // pass): the hot loops of a compute-bound guest stay in compiled code.
-    {
-        auto* clean = llvm::BasicBlock::Create(ctx, "clean", fn);
-        auto* again = llvm::BasicBlock::Create(ctx, "again", fn);
-        auto* check_kick = llvm::BasicBlock::Create(ctx, "check_kick", fn);
-        llvm::Value* eip_now = end_eip ? end_eip : load(i32, kEip);
-        llvm::Value* same = b.CreateICmpEQ(eip_now, entry_eip);
-        same = b.CreateAnd(same, b.CreateICmpEQ(load(i32, kCsBase), entry_cs_base));
-        same = b.CreateAnd(same, b.CreateICmpEQ(load(i16, kCsAttr), entry_cs_attr));
-        same = b.CreateAnd(same, b.CreateICmpEQ(load(i64, kTlbEpoch), entry_tlb_epoch));
-        b.CreateCondBr(same, again, clean);
-        b.SetInsertPoint(again);
-        // The next pass's instruction 0 reads icount from memory at `top`.
-        llvm::Value* icount_now = end_icount ? end_icount : load(i64, kIcount);
-        b.CreateStore(icount_now, field(kIcount));
-        llvm::Value* limit = load(i64, kIcountLimit);
-        llvm::Value* ok = b.CreateICmpUGE(b.CreateSub(limit, icount_now), b.getInt64(insns.size()));
-        ok = b.CreateAnd(ok, b.CreateICmpULT(icount_now, limit));
-        ok = b.CreateAnd(ok, is_zero(load(i32, kExitReasons)));
-        llvm::Value* eflags = load(i32, kEflags);
-        llvm::Value* intr_on =
-            b.CreateAnd(b.CreateICmpNE(load(i8, kIntr), b.getInt8(0)),
-                        b.CreateICmpNE(b.CreateAnd(eflags, fl::IF), b.getInt32(0)));
-        ok = b.CreateAnd(ok, b.CreateNot(intr_on));
-        ok = b.CreateAnd(ok, is_zero(load(i8, kNmiPending)));
-        ok = b.CreateAnd(ok, is_zero(load(i8, kIntrShadow)));
-        ok = b.CreateAnd(ok, is_zero(b.CreateAnd(eflags, b.getInt32(fl::TF))));
-        ok = b.CreateAnd(ok, is_zero(load(ptr, kAsyncPoll)));
-        b.CreateCondBr(ok, check_kick, clean);
-        b.SetInsertPoint(check_kick);
-        llvm::Value* kick = load(ptr, kHostKick);
-        auto* read_kick = llvm::BasicBlock::Create(ctx, "read_kick", fn);
-        b.CreateCondBr(is_zero(kick), top, read_kick);
-        b.SetInsertPoint(read_kick);
-        auto* flag = b.CreateLoad(i8, kick);
-        flag->setAtomic(llvm::AtomicOrdering::Monotonic);
-        flag->setAlignment(llvm::Align(1));
-        mark_not_cpu(*flag);
-        b.CreateCondBr(is_zero(flag), top, clean);
-        b.SetInsertPoint(clean);
-        store_end_state();
-        b.CreateRet(b.getInt32(1));
+        first += insns.size();
     }
     b.SetInsertPoint(exit);
     b.CreateStore(b.getInt8(0), field(kEndBlock));

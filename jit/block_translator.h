@@ -4,6 +4,7 @@
 // operand selection folds away).
 #pragma once
 
+#include "engine/cpu/block_cache.h"
 #include "engine/cpu/decode.h"
 #include "engine/cpu/insn.h"
 
@@ -23,6 +24,16 @@ namespace rr86::jit {
 
 class BitcodeModule;
 
+// What one compiled function covers: a block, or a region of blocks on one page headed by it
+// (Block::region), member 0 being the head, where the code is entered.
+struct RegionMember {
+    int32_t offset; // of the member's first byte from the head's (the same in EIP)
+    std::vector<Insn> insns;
+    std::vector<uint8_t> next; // members seen to run after it (Block::next): it may go on to them
+};
+using Region = std::vector<RegionMember>;
+Region region_of(const Block& head);
+
 struct TranslateInfo {
     unsigned inlined = 0; // instructions whose semantic came from the bitcode
     unsigned native = 0;  // instructions calling the native handler (no IR found)
@@ -36,8 +47,8 @@ class BlockTranslator {
     // A module whose only external definition is `name`, optimised; null if a handler that
     // must be called natively has no symbol to call it by. The caller holds the lock of
     // the bitcode module's LLVMContext.
-    // `mode` is the one the block was decoded for (it runs only in that mode).
-    std::unique_ptr<llvm::Module> translate(const std::vector<Insn>& insns, CodeMode mode,
+    // `mode` is the one the blocks were decoded for (they run only in that mode).
+    std::unique_ptr<llvm::Module> translate(const Region& region, CodeMode mode,
                                             const std::string& name, TranslateInfo& info);
 
   private:

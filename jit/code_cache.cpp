@@ -33,20 +33,27 @@ CodeCache::CodeCache(const std::string& dir, const std::string& build_id) {
     if (!ec && access(d.c_str(), W_OK | X_OK) == 0) dir_ = d;
 }
 
-std::string CodeCache::key(const std::vector<Insn>& insns, CodeMode mode) {
+std::string CodeCache::key(const Region& region, CodeMode mode) {
     std::string k(1, char(mode));
-    for (const Insn& in : insns) {
-        // The handler by name (stable across runs of one build), not by address.
-        auto [it, fresh] = names_.try_emplace(in.fn);
-        if (fresh) {
-            const char* symbol = handler_symbol(in.fn);
-            it->second = symbol ? symbol : "?"; // such a block is never translated
+    for (const RegionMember& m : region) {
+        k.append(reinterpret_cast<const char*>(&m.offset), sizeof m.offset);
+        uint32_t n = uint32_t(m.insns.size());
+        k.append(reinterpret_cast<const char*>(&n), sizeof n);
+        k += char(m.next.size());
+        k.append(m.next.begin(), m.next.end());
+        for (const Insn& in : m.insns) {
+            // The handler by name (stable across runs of one build), not by address.
+            auto [it, fresh] = names_.try_emplace(in.fn);
+            if (fresh) {
+                const char* symbol = handler_symbol(in.fn);
+                it->second = symbol ? symbol : "?"; // such a block is never translated
+            }
+            k += it->second;
+            k += '\0';
+            Insn copy = in;
+            copy.fn = nullptr;
+            k.append(reinterpret_cast<const char*>(&copy), sizeof copy);
         }
-        k += it->second;
-        k += '\0';
-        Insn copy = in;
-        copy.fn = nullptr;
-        k.append(reinterpret_cast<const char*>(&copy), sizeof copy);
     }
     return k;
 }

@@ -4,7 +4,8 @@
 //
 // Layout: <dir>/<build id>/<key hash>.o, where the build id hashes the JIT module itself
 // (translator, embedded semantics bitcode) plus LLVM's version and the host CPU, and the key is
-// the block: its code mode and, per instruction, the handler's symbol name and the decoded Insn.
+// the region: its code mode and, per member block, its offset and, per instruction, the
+// handler's symbol name and the decoded Insn.
 // Each file holds a header (magic, full key, object size, checksum) before the object: a stale,
 // truncated, colliding or corrupt entry is detected and ignored (and later overwritten). Files
 // are written to a temporary name and renamed, so concurrent rr86 processes never see half a
@@ -12,6 +13,7 @@
 #pragma once
 
 #include "engine/cpu/block_cache.h"
+#include "jit/block_translator.h"
 
 #include <optional>
 #include <string>
@@ -26,8 +28,8 @@ class CodeCache {
     CodeCache(const std::string& dir, const std::string& build_id);
     bool enabled() const { return !dir_.empty(); }
 
-    // The identity of a block's translation (what the key hash names and the file repeats).
-    std::string key(const std::vector<Insn>& insns, CodeMode mode);
+    // The identity of a region's translation (what the key hash names and the file repeats).
+    std::string key(const Region& region, CodeMode mode);
     static uint64_t key_hash(const std::string& key);
 
     std::optional<std::string> load(const std::string& key) const;

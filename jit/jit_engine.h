@@ -26,7 +26,7 @@ class JitEngine final : public JitTier {
 
     void on_block(Block& b) override;
     uint32_t threshold() const override {
-        return opts_.mode == ExecMode::Jit ? 0 : opts_.threshold;
+        return opts_.mode == ExecMode::Jit ? opts_.jit_threshold : opts_.threshold;
     }
     void drain() override;
     JitStats stats() const override;

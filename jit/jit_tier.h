@@ -25,7 +25,10 @@ struct JitOptions {
     static constexpr uint32_t kDefaultThreshold = 64;
     ExecMode mode = ExecMode::Tiered;       // Jit or Tiered
     uint32_t threshold = kDefaultThreshold; // tiered: interpreted runs before a block compiles
-    std::string cache_dir;                  // persistent code cache; empty: none
+    // jit: interpreted runs before a block compiles (0: before its first run). Above 0, blocks
+    // seen to run after it are known by then and its code covers them too (Block::region).
+    uint32_t jit_threshold = 0;
+    std::string cache_dir; // persistent code cache; empty: none
     // tiered: LLVM is loaded only once this many times a block has reached the threshold (about
     // threshold x load_after block runs). Loading it next to the vCPU costs a short session
     // (the 40 ms SeaBIOS boot) ~10 % through page faults and TLB shootdowns; sessions that run

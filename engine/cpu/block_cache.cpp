@@ -61,7 +61,7 @@ bool BlockCache::invalidate_range(const uint8_t* page, const uint8_t* lo, const 
             keys.pop_back();
             continue;
         }
-        const Block& blk = *b->second;
+        Block& blk = *b->second;
         if (blk.start < hi && lo < blk.start + blk.bytes) {
             graveyard_.push_back(std::move(b->second));
             map_.erase(b);
@@ -69,6 +69,12 @@ bool BlockCache::invalidate_range(const uint8_t* page, const uint8_t* lo, const 
             keys.pop_back();
             dropped = true;
             continue;
+        }
+        // A region's code also holds the instructions of its other members.
+        if (blk.jit && blk.region.size() > 1 && page + blk.region_lo < hi &&
+            lo < page + blk.region_hi) {
+            dead_code_.push_back(std::move(blk.jit));
+            blk.region.clear();
         }
         p.cover(blk);
         ++i;

@@ -22,12 +22,19 @@
 
 namespace rr86 {
 
-// Translated code for a block. Returns 1 when every instruction ran and none ended the block,
-// 0 when one faulted or ended it (as Interpreter::run_block), and (k + 1) << 1 when the
-// interpreter is to run the block on from instruction k: after instruction k - 1 retired with an
-// asynchronous request in flight (Cpu::async_poll set: it polls first), or from the start of
-// instruction k, which needs a slow path the translated code leaves out (a TLB miss; nothing of
-// instruction k was done).
+// Translated code for a block, or for a region of blocks headed by it (Block::region). Returns
+//  - 1 | (m << 1) when every instruction of the last region member it ran, m, ran and none
+//    ended the block (as Interpreter::run_block returning true);
+//  - 0 when an instruction faulted or ended its block;
+//  - compiled_resume(m, k) when the interpreter is to run member m on from its instruction k:
+//    after instruction k - 1 retired with an asynchronous request in flight (Cpu::async_poll
+//    set: it polls first), or from the start of instruction k, which needs a slow path the
+//    translated code leaves out (a TLB miss or a fault; nothing of instruction k was done).
+constexpr unsigned kMaxRegionBlocks = 16;
+constexpr uint32_t compiled_resume(unsigned member, size_t next) {
+    return uint32_t(((next + 1) << 4 | member) << 1);
+}
+static_assert(kMaxRegionBlocks <= 16, "compiled_resume keeps the member in 4 bits");
 using CompiledFn = uint32_t (*)(Cpu&);
 
 // Machine code for one block from a second engine (jit/). A compile thread publishes `fn` while
@@ -52,11 +59,20 @@ struct Block {
     // executions for tiering.
     std::shared_ptr<CompiledCode> jit;
     uint32_t runs = 0;
-    // The block that ran after this one last time, keyed like the interpreter's jump cache (a
-    // cache of block_at(linear, mode), valid while `next_epoch` is the interpreter's epoch).
-    Block* next = nullptr;
-    uint32_t next_linear = 0;
-    uint64_t next_epoch = 0;
+    // The blocks that ran after this one, keyed like the interpreter's jump cache (a cache of
+    // block_at(linear, mode), valid while `epoch` is the interpreter's epoch). Two: a
+    // conditional branch has two successors, and data-dependent ones alternate.
+    struct Successor {
+        Block* block = nullptr;
+        uint32_t linear = 0;
+        uint64_t epoch = 0;
+    };
+    Successor next[2];
+    // The blocks compiled code for this one covers, this one first (Interpreter::form_region:
+    // blocks that ran after it on the same page), and the bytes of the page they span. The
+    // code goes when any of those bytes change.
+    std::vector<Block*> region;
+    uint16_t region_lo = 0, region_hi = 0;
 };
 
 class BlockCache {
@@ -72,7 +88,10 @@ class BlockCache {
     // Drops the blocks outside guest RAM (ROM and any other host memory the map pointed at):
     // their bytes are not write-tracked, so a change of the map may have retired them.
     void invalidate_untracked();
-    void collect() { graveyard_.clear(); }
+    void collect() {
+        graveyard_.clear();
+        dead_code_.clear();
+    }
     size_t size() const { return map_.size(); }
     uint64_t epoch() const { return epoch_; } // bumped by every invalidation
 
@@ -92,6 +111,7 @@ class BlockCache {
     };
     std::unordered_map<const uint8_t*, PageBlocks> by_page_;
     std::vector<std::unique_ptr<Block>> graveyard_;
+    std::vector<std::shared_ptr<CompiledCode>> dead_code_; // of regions that lost a member
     uint64_t epoch_ = 0;
 };
 

@@ -154,6 +154,9 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, size_t avail, CodeMode mode, 
     if (zi.operand_width == 32) out.attr |= insn_attr::OP32;
     if (zi.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE)) out.attr |= insn_attr::REP;
     if (zi.attributes & ZYDIS_ATTRIB_HAS_REPNE) out.attr |= insn_attr::REPNE;
+    // A repeated string instruction retires many icounts at once: as the last of its block, it
+    // never pushes instructions after it past the run's budget (semantics/string.inc).
+    if (out.attr & (insn_attr::REP | insn_attr::REPNE)) out.attr |= insn_attr::ENDS_BLOCK;
     if (zi.attributes & ZYDIS_ATTRIB_HAS_LOCK) out.attr |= insn_attr::LOCK;
     if (ends_block(zi, ops)) out.attr |= insn_attr::ENDS_BLOCK;
     resolve_operands(zi, ops, out);

@@ -4,6 +4,8 @@
 #include "engine/cpu/intrinsics.h"
 #include "engine/memory/phys_map.h"
 
+#include <algorithm>
+
 namespace rr86 {
 
 namespace {
@@ -152,10 +154,12 @@ bool Interpreter::take_interrupt() {
 
 // The block to run next if `from` remembers it for the current EIP and it lies within CS.
 [[gnu::always_inline]] inline Block* Interpreter::chained(Block& from) {
-    Block* n = from.next;
     uint32_t eip = c_.s.eip;
-    if (!n || from.next_epoch != jc_epoch_ || from.next_linear != c_.s.seg[CS].base + eip)
-        return nullptr;
+    uint32_t linear = c_.s.seg[CS].base + eip;
+    Block* n = nullptr;
+    for (const Block::Successor& s : from.next)
+        if (s.block && s.epoch == jc_epoch_ && s.linear == linear) n = s.block;
+    if (!n) return nullptr;
     uint64_t last = uint64_t(eip) + n->bytes - 1;
     if (last > c_.s.seg[CS].limit || (!c_.code32() && last > 0xffff)) return nullptr;
     return n;
@@ -190,12 +194,11 @@ void Interpreter::run() {
             continue;
         }
         if (prev) {
-            prev->next = b;
-            prev->next_linear = c_.s.seg[CS].base + eip;
-            prev->next_epoch = jc_epoch_;
+            prev->next[1] = prev->next[0]; // the older one makes room
+            prev->next[0] = {b, c_.s.seg[CS].base + eip, jc_epoch_};
         }
         prev = nullptr;
-        while (run_either(*b) && may_chain()) {
+        while (run_either(b) && may_chain()) {
             Block* n = chained(*b);
             if (!n) {
                 prev = b; // the next lookup's result becomes its successor
@@ -210,10 +213,15 @@ void Interpreter::run() {
 // Compiled code does per instruction exactly what run_block does, but has no budget check: it
 // runs only when the whole block fits, else the interpreter stops at the exact icount. It also
 // assumes end_block clear and no asynchronous request in flight (jit/cpu_promotion.h): the rare
-// block entered otherwise is interpreted.
-[[gnu::always_inline]] inline bool Interpreter::run_either(Block& b) {
+// block entered otherwise is interpreted. Code for a region may go on into other blocks of it:
+// `b` becomes the last one run.
+[[gnu::always_inline]] inline bool Interpreter::run_either(Block*& bp) {
+    Block& b = *bp;
     if (tier_) {
-        if (!b.jit && ++b.runs >= tier_threshold_) tier_->on_block(b);
+        if (!b.jit && ++b.runs >= tier_threshold_) {
+            form_region(b);
+            tier_->on_block(b);
+        }
         if (b.jit) {
             CompiledFn fn = b.jit->fn.load(std::memory_order_acquire);
             if (!fn)
@@ -222,12 +230,49 @@ void Interpreter::run() {
             if (fn && c_.icount_limit - c_.s.icount >= b.insns.size() && !c_.end_block &&
                 !c_.async_poll) {
                 uint32_t r = fn(c_);
-                if (r <= 1) return r;
-                return resume_block(b, (r >> 1) - 1);
+                if (r & 1) {
+                    bp = b.region[r >> 1];
+                    return true;
+                }
+                if (r == 0) return false;
+                uint32_t v = r >> 1;
+                bp = b.region[v & 15];
+                return resume_block(*bp, (v >> 4) - 1);
             }
         }
     }
     return run_block(b);
+}
+
+// The region compiled code for `head` may cover: `head`, then the blocks seen to run after the
+// region's blocks (Block::next), on the same page and in the same mode, as long as their place
+// relative to `head` is the same in linear and host memory (so that an EIP tells which one runs).
+// Only in 32-bit protected mode, where EIP does not wrap at 64 KiB.
+void Interpreter::form_region(Block& head) {
+    head.region.assign(1, &head);
+    uintptr_t page = uintptr_t(head.start) & ~uintptr_t(kPageSize - 1);
+    uint32_t linear = c_.s.seg[CS].base + c_.s.eip;
+    if (head.mode == CodeMode::Prot32) {
+        for (size_t i = 0; i < head.region.size(); ++i) {
+            for (const Block::Successor& s : head.region[i]->next) {
+                Block* n = s.block;
+                if (!n || s.epoch != jc_epoch_ || n->mode != head.mode ||
+                    (uintptr_t(n->start) & ~uintptr_t(kPageSize - 1)) != page ||
+                    int32_t(s.linear - linear) != n->start - head.start ||
+                    head.region.size() == kMaxRegionBlocks ||
+                    std::find(head.region.begin(), head.region.end(), n) != head.region.end())
+                    continue;
+                head.region.push_back(n);
+            }
+        }
+    }
+    head.region_lo = uint16_t(kPageSize);
+    head.region_hi = 0;
+    for (const Block* m : head.region) {
+        head.region_lo = std::min<uint16_t>(head.region_lo, uint16_t(uintptr_t(m->start) - page));
+        head.region_hi =
+            std::max<uint16_t>(head.region_hi, uint16_t(uintptr_t(m->start) - page + m->bytes));
+    }
 }
 
 // The rest of a block whose compiled code stopped before instruction `next`: after `next` - 1

@@ -24,7 +24,8 @@ class CodeTier {
     virtual ~CodeTier() = default;
     // Called once a block without code has been interpreted threshold() times (the interpreter
     // counts, in Block::runs: a virtual call per interpreted block cost a SeaBIOS boot 8 %), and
-    // at each run after that until the block has code.
+    // at each run after that until the block has code. Block::region lists the blocks the code
+    // may cover.
     virtual void on_block(Block& b) = 0;
     virtual uint32_t threshold() const = 0;
 };
@@ -62,7 +63,8 @@ class Interpreter {
     bool resume_block(const Block& b, size_t next);
     bool may_chain() const;
     Block* chained(Block& from);
-    bool run_either(Block& b);
+    bool run_either(Block*& b);
+    void form_region(Block& head);
     void step();
     void sync_caches();
     void on_code_write(uint64_t ram_offset, uint64_t len);

@@ -16,11 +16,13 @@
 // limit. A line `; limit: N` sets the instruction limit.
 //
 // Usage: guest_runner [--asm SOURCE] [--limit N] [--slices N,M,...] [--exec interp|jit|tiered]
-//                     [--bench] IMAGE
+//                     [--jit-threshold N] [--bench] IMAGE
 // Prints PASS/FAIL, the instructions retired and a state hash (XXH3 of CpuState). --slices
 // re-runs the guest with the run loop stopped every N instructions (as timer deadlines stop it)
 // and requires the same final CPU state and RAM: icount-exact stops, REP resumption. --exec runs
-// it on another engine (jit: every block compiled before its first run); any engine but interp
+// it on another engine (jit: every block compiled before its first run, or before its run N + 1
+// with --jit-threshold N, when the code covers a region of the blocks seen after it); any
+// engine but interp
 // also runs the guest on the interpreter and requires the same exit and final machine hash (CPU
 // state and RAM), as DESIGN.md's determinism contract (point 6) asks, and fails if the JIT
 // module cannot be loaded.
@@ -183,10 +185,11 @@ class GuestMachine {
 
     // Runs under `mode` (jit: every block compiled before it runs). False with `error` if the
     // JIT cannot be loaded.
-    bool set_exec(jit::ExecMode mode, std::string& error) {
+    bool set_exec(jit::ExecMode mode, uint32_t jit_threshold, std::string& error) {
         if (mode == jit::ExecMode::Interp) return true;
         jit::JitOptions opts;
         opts.mode = mode;
+        opts.jit_threshold = jit_threshold;
         tier_ = jit::load_jit_tier(opts, error);
         if (tier_) interp_->set_code_tier(tier_.get());
         return tier_ != nullptr;
@@ -351,7 +354,7 @@ std::string diff_machines(GuestMachine& a, GuestMachine& b) {
 int usage() {
     std::fprintf(stderr,
                  "usage: guest_runner [--asm SOURCE] [--limit N] [--slices N,M,...] "
-                 "[--exec interp|jit|tiered] [--bench] IMAGE\n"
+                 "[--exec interp|jit|tiered] [--jit-threshold N] [--bench] IMAGE\n"
                  "  --slices  also run in slices of N instructions; the final machine state "
                  "(CPU and RAM) must be the same\n");
     return 2;
@@ -364,6 +367,7 @@ int main(int argc, char** argv) {
     uint64_t limit = kDefaultLimit;
     bool limit_given = false, bench = false;
     jit::ExecMode exec = jit::ExecMode::Interp;
+    uint64_t jit_threshold = 0;
     std::vector<uint64_t> slices;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -385,6 +389,9 @@ int main(int argc, char** argv) {
             auto m = jit::parse_exec_mode(argv[++i]);
             if (!m) return usage();
             exec = *m;
+        } else if (a == "--jit-threshold" && i + 1 < argc) {
+            if (!parse_number(argv[++i], jit_threshold) || jit_threshold > UINT32_MAX)
+                return usage();
         } else if (a == "--bench") {
             bench = true;
         } else if (!a.empty() && a[0] != '-' && image.empty()) {
@@ -402,7 +409,7 @@ int main(int argc, char** argv) {
 
     GuestMachine m;
     std::string error;
-    if (!m.set_exec(exec, error)) {
+    if (!m.set_exec(exec, uint32_t(jit_threshold), error)) {
         std::fprintf(stderr, "guest_runner: %s\n", error.c_str());
         return 2;
     }
@@ -472,7 +479,7 @@ int main(int argc, char** argv) {
     uint64_t reference = m.machine_hash();
     for (uint64_t n : slices) {
         GuestMachine sliced;
-        sliced.set_exec(exec, error);
+        sliced.set_exec(exec, uint32_t(jit_threshold), error);
         sliced.load(image);
         std::string sliced_exit = sliced.run(limit, n);
         if (sliced_exit != exit || sliced.machine_hash() != reference) {
