@@ -219,7 +219,7 @@ void Interpreter::run() {
     Block& b = *bp;
     if (tier_) {
         if (!b.jit && ++b.runs >= tier_threshold_) {
-            form_region(b);
+            if (tier_->ready()) form_region(b);
             tier_->on_block(b);
         }
         if (b.jit) {

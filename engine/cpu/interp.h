@@ -28,6 +28,9 @@ class CodeTier {
     // may cover.
     virtual void on_block(Block& b) = 0;
     virtual uint32_t threshold() const = 0;
+    // False while the tier cannot take blocks yet (loading): on_block still counts them, but no
+    // region is formed for it.
+    virtual bool ready() const { return true; }
 };
 
 class Interpreter {
