@@ -170,16 +170,9 @@ std::unique_ptr<llvm::Module> clone_subset(const llvm::Module& src,
 namespace {
 
 // The out-of-line paths of the memory intrinsics (engine/cpu/intrinsics.h).
-constexpr std::initializer_list<const char*> kTlbMissPaths = {
-    "read_linear_slow", "read_linear64_slow", "write_linear_slow"};
-
-bool is_call_to(const llvm::CallBase* c, std::initializer_list<const char*> names) {
-    const llvm::Function* f = c->getCalledFunction();
-    if (!f) return false;
-    for (const char* n : names)
-        if (f->getName().contains(n)) return true;
-    return false;
-}
+const std::vector<std::string> kTlbReadMissPaths = {"read_linear_slow", "read_linear64_slow"};
+const std::vector<std::string> kTlbMissPaths = {"read_linear_slow", "read_linear64_slow",
+                                                "write_linear_slow"};
 
 // The places in one instruction's inlined code (`region`) where it takes a slow path: a TLB-miss
 // call or a raised fault (the first store to Cpu::fault). Those that run before the instruction
@@ -190,7 +183,7 @@ std::vector<llvm::Instruction*> restartable(const std::vector<llvm::BasicBlock*>
                                             const std::unordered_set<llvm::Instruction*>& markers,
                                             const llvm::Value* cpu, const llvm::DataLayout& dl) {
     auto is_site = [&](const llvm::Instruction& x) {
-        if (auto* c = llvm::dyn_cast<llvm::CallBase>(&x)) return is_call_to(c, kTlbMissPaths);
+        if (auto* c = llvm::dyn_cast<llvm::CallBase>(&x)) return calls_one_of(*c, kTlbMissPaths);
         auto* st = llvm::dyn_cast<llvm::StoreInst>(&x);
         int64_t off = 0;
         return st &&
@@ -207,7 +200,7 @@ std::vector<llvm::Instruction*> restartable(const std::vector<llvm::BasicBlock*>
         if (auto* mi = llvm::dyn_cast<llvm::MemIntrinsic>(&x)) return !local(mi->getDest());
         if (llvm::isa<llvm::IntrinsicInst>(x)) return false; // lifetime markers, arithmetic
         if (auto* c = llvm::dyn_cast<llvm::CallBase>(&x))
-            return !is_call_to(c, {"read_linear_slow", "read_linear64_slow"});
+            return !calls_one_of(*c, kTlbReadMissPaths);
         return x.mayWriteToMemory();
     };
     std::unordered_set<const llvm::BasicBlock*> in_region(region.begin(), region.end());
@@ -428,7 +421,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
                     } else if (auto* cb = llvm::dyn_cast<llvm::CallBase>(&x)) {
                         if (llvm::isa<llvm::IntrinsicInst>(cb)) continue;
                         calls.push_back(cb);
-                        if (!is_call_to(cb, kTlbMissPaths)) transparent = false;
+                        if (!calls_one_of(*cb, kTlbMissPaths)) transparent = false;
                     }
                 }
             }
@@ -736,7 +729,7 @@ void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
         {{offsetof(Cpu, fault), sizeof(PendingFault)},
          {kEndBlock, sizeof(bool)},
          {kAsyncPoll, sizeof(void*)}},
-        {kTlbMissPaths.begin(), kTlbMissPaths.end()},
+        kTlbMissPaths,
         {offsetof(Cpu, s) + offsetof(CpuState, gpr), offsetof(CpuState, cr0)},
         {{offsetof(Cpu, s) + offsetof(CpuState, cr2), sizeof(uint32_t)},
          {offsetof(Cpu, tlb), offsetof(Cpu, tlb_epoch) + sizeof(uint64_t) - offsetof(Cpu, tlb)},

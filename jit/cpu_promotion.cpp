@@ -190,7 +190,7 @@ class Promoter {
         auto* cb = llvm::dyn_cast<llvm::CallBase>(&in);
         if (!cb || !cb->mayReadOrWriteMemory()) return {};
         if (!llvm::isa<llvm::IntrinsicInst>(cb) || !cb->onlyAccessesArgMemory())
-            return {Effect::Sync, kWholeCpu, true, narrow_callee(*cb)};
+            return {Effect::Sync, kWholeCpu, true, calls_one_of(*cb, rules_.narrow_callees)};
         // An intrinsic reaching memory only through its pointer arguments (memcpy, memset, ...).
         Effect e;
         for (const llvm::Use& arg : cb->args()) {
@@ -200,14 +200,6 @@ class Promoter {
             e = {Effect::Sync, kWholeCpu, true};
         }
         return e;
-    }
-
-    bool narrow_callee(const llvm::CallBase& cb) const {
-        const llvm::Function* f = cb.getCalledFunction();
-        if (!f) return false;
-        for (const std::string& n : rules_.narrow_callees)
-            if (f->getName().contains(n)) return true;
-        return false;
     }
 
     // Promotable accesses that overlap share one slot.
@@ -301,6 +293,14 @@ class Promoter {
 
 void promote_cpu_fields(llvm::Function& fn, const PromotionRules& rules) {
     Promoter(fn, rules).run();
+}
+
+bool calls_one_of(const llvm::CallBase& c, const std::vector<std::string>& names) {
+    const llvm::Function* f = c.getCalledFunction();
+    if (!f) return false;
+    for (const std::string& n : names)
+        if (f->getName().contains(n)) return true;
+    return false;
 }
 
 void mark_not_cpu(llvm::Instruction& access) {

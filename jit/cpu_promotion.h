@@ -17,6 +17,7 @@
 #include <vector>
 
 namespace llvm {
+class CallBase;
 class Function;
 class Instruction;
 } // namespace llvm
@@ -39,6 +40,9 @@ struct PromotionRules {
     CpuRange narrow_unread;
     std::vector<CpuRange> narrow_writes;
 };
+
+// Whether `c` calls a function whose (mangled) name contains one of `names`.
+bool calls_one_of(const llvm::CallBase& c, const std::vector<std::string>& names);
 
 // Accesses tagged by mark_not_cpu() are known not to touch the Cpu (e.g. the host_kick flag).
 void promote_cpu_fields(llvm::Function& fn, const PromotionRules& rules);
