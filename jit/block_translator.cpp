@@ -11,8 +11,10 @@
 #include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
+#include <llvm/IR/PatternMatch.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/KnownBits.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/IPO/GlobalDCE.h>
 #include <llvm/Transforms/InstCombine/InstCombine.h>
@@ -282,7 +284,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
     llvm::PointerType* ptr = llvm::PointerType::getUnqual(ctx);
     llvm::Type* void_ty = llvm::Type::getVoidTy(ctx);
     llvm::FunctionType* handler_ty = llvm::FunctionType::get(void_ty, {ptr, ptr}, false);
-    llvm::FunctionType* block_ty = llvm::FunctionType::get(i32, {ptr}, false);
+    llvm::FunctionType* block_ty = llvm::FunctionType::get(i32, {ptr, i32}, false);
     llvm::FunctionType* hook_ty = llvm::FunctionType::get(void_ty, {ptr}, false);
 
     // The Insns as constant bytes (fn zeroed: the code must not depend on host addresses of
@@ -322,11 +324,83 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
     llvm::Value* ip_mask = mode == CodeMode::Prot32
                                ? b.getInt32(0xffffffffu)
                                : b.CreateSelect(cs32, b.getInt32(0xffffffffu), b.getInt32(0xffff));
+    // `entry_eip` is the head's EIP: the code is entered at the start of member `entry`.
+    llvm::Value* entry_member = fn->getArg(1);
     llvm::Value* entry_eip = load(i32, kEip);
+    if (blocks.size() > 1) {
+        std::vector<uint32_t> offsets(kMaxRegionBlocks); // padded: any 4-bit index is in bounds
+        for (size_t mi = 0; mi < blocks.size(); ++mi)
+            offsets[mi] = uint32_t(blocks[mi].offset);
+        auto* table = new llvm::GlobalVariable(
+            *m, llvm::ArrayType::get(i32, offsets.size()), true, llvm::GlobalValue::PrivateLinkage,
+            llvm::ConstantDataArray::get(ctx, offsets), "member_offsets");
+        llvm::Value* at = b.CreateInBoundsGEP(
+            table->getValueType(), table,
+            {b.getInt64(0), b.CreateZExt(b.CreateAnd(entry_member, kMaxRegionBlocks - 1), i64)});
+        entry_eip = b.CreateSub(entry_eip, b.CreateLoad(i32, at));
+    }
     llvm::Value* entry_cs_base = load(i32, kCsBase);
     llvm::Value* entry_cs_attr = load(i16, kCsAttr);
+    llvm::Value* entry_cs_limit = load(i32, kCsLimit);
     llvm::Value* entry_tlb_epoch = load(i64, kTlbEpoch);
-    b.CreateBr(tops[0]);
+    // What lets one member go on to the next (Interpreter::may_chain and chained, but for the
+    // budget and the kick): nothing to deliver or to stop for, and CS and the TLB as they were.
+    // With `if_tf` false, INTR, IF and TF are known unchanged since the last check.
+    auto chain_conditions = [&](bool if_tf) {
+        llvm::Value* ok = b.CreateICmpEQ(load(i32, kCsBase), entry_cs_base);
+        ok = b.CreateAnd(ok, b.CreateICmpEQ(load(i16, kCsAttr), entry_cs_attr));
+        ok = b.CreateAnd(ok, b.CreateICmpEQ(load(i32, kCsLimit), entry_cs_limit));
+        ok = b.CreateAnd(ok, b.CreateICmpEQ(load(i64, kTlbEpoch), entry_tlb_epoch));
+        ok = b.CreateAnd(ok, is_zero(load(i32, kExitReasons)));
+        ok = b.CreateAnd(ok, is_zero(load(i8, kNmiPending)));
+        ok = b.CreateAnd(ok, is_zero(load(i8, kIntrShadow)));
+        ok = b.CreateAnd(ok, is_zero(load(ptr, kAsyncPoll)));
+        if (!if_tf) return ok;
+        llvm::Value* eflags = load(i32, kEflags);
+        llvm::Value* intr_on =
+            b.CreateAnd(b.CreateICmpNE(load(i8, kIntr), b.getInt8(0)),
+                        b.CreateICmpNE(b.CreateAnd(eflags, fl::IF), b.getInt32(0)));
+        ok = b.CreateAnd(ok, b.CreateNot(intr_on));
+        return b.CreateAnd(ok, is_zero(b.CreateAnd(eflags, b.getInt32(fl::TF))));
+    };
+    // Once they hold, saying so (stores of what is there) makes them constants for the
+    // optimiser: every way into a member's top then carries the same values, and on the paths
+    // that made no call the checks at the next member's end fold away.
+    auto assume_chain_conditions = [&]() {
+        b.CreateStore(entry_cs_base, field(kCsBase));
+        b.CreateStore(entry_cs_attr, field(kCsAttr));
+        b.CreateStore(entry_cs_limit, field(kCsLimit));
+        b.CreateStore(entry_tlb_epoch, field(kTlbEpoch));
+        b.CreateStore(b.getInt32(0), field(kExitReasons));
+        b.CreateStore(b.getInt8(0), field(kNmiPending));
+        b.CreateStore(b.getInt8(0), field(kIntrShadow));
+        b.CreateStore(b.CreateAnd(load(i32, kEflags), ~fl::TF), field(kEflags));
+    };
+    // Entered where the interpreter would chain (run_either): else the interpreter runs the
+    // member (compiled_resume(entry, 0)). Every member lies within CS here, so the transitions
+    // below, with the CS limit unchanged, need no limit check.
+    llvm::Value* enter_ok = chain_conditions(true);
+    for (const RegionMember& mb : blocks) {
+        uint32_t len = 0;
+        for (const Insn& x : mb.insns)
+            len += x.len;
+        llvm::Value* eip =
+            b.CreateAnd(b.CreateAdd(entry_eip, b.getInt32(uint32_t(mb.offset))), ip_mask);
+        llvm::Value* last = b.CreateAdd(b.CreateZExt(eip, i64), b.getInt64(len - 1));
+        enter_ok = b.CreateAnd(enter_ok, b.CreateICmpULE(last, b.CreateZExt(entry_cs_limit, i64)));
+        enter_ok = b.CreateAnd(enter_ok, b.CreateICmpULE(last, b.CreateZExt(ip_mask, i64)));
+    }
+    auto* enter_bb = llvm::BasicBlock::Create(ctx, "enter", fn);
+    auto* refuse = llvm::BasicBlock::Create(ctx, "refuse", fn);
+    b.CreateCondBr(enter_ok, enter_bb, refuse);
+    b.SetInsertPoint(refuse);
+    static_assert(compiled_resume(0, 0) == 16 << 1);
+    b.CreateRet(b.CreateShl(b.CreateOr(entry_member, 16), 1));
+    b.SetInsertPoint(enter_bb);
+    assume_chain_conditions();
+    auto* enter = b.CreateSwitch(entry_member, tops[0], unsigned(blocks.size() - 1));
+    for (size_t mi = 1; mi < blocks.size(); ++mi)
+        enter->addCase(b.getInt32(uint32_t(mi)), tops[mi]);
 
     // EIP, icount and insn_eip are values here, not memory round trips: within a block only the
     // last instruction branches or adds to icount itself (a REP string instruction), so
@@ -341,13 +415,44 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
     std::unordered_set<llvm::BasicBlock*> known;
     for (llvm::BasicBlock& bb : *fn)
         known.insert(&bb);
-    auto maybe_writes_eip = [&](llvm::Value* p, uint64_t size) {
+    // Whether a store of `size` bytes at `p` may write the Cpu field at `field_off`.
+    auto may_write = [&](llvm::Value* p, uint64_t size, size_t field_off, size_t field_size) {
         int64_t off = 0;
         const llvm::Value* base = llvm::GetPointerBaseWithConstantOffset(p, off, dl);
-        if (base == cpu) return off < int64_t(kEip + 4) && off + int64_t(size) > int64_t(kEip);
+        if (base == cpu)
+            return off < int64_t(field_off + field_size) &&
+                   off + int64_t(size) > int64_t(field_off);
         const llvm::Value* obj = llvm::getUnderlyingObject(p);
         return !(llvm::isa<llvm::IntToPtrInst>(obj) || llvm::isa<llvm::AllocaInst>(obj) ||
                  llvm::isa<llvm::GlobalVariable>(obj));
+    };
+    auto maybe_writes_eip = [&](llvm::Value* p, uint64_t size) {
+        return may_write(p, size, kEip, sizeof(uint32_t));
+    };
+    // Whether a store of `v` to EFLAGS keeps IF and TF: the value loaded from EFLAGS, masked
+    // with a mask that keeps them and merged (OR, XOR) with values known to have them clear, as
+    // the arithmetic flags' updates are (flags.h set_arith_flags).
+    constexpr uint32_t kIfTf = fl::IF | fl::TF;
+    auto clear_if_tf = [&](const llvm::Value* v) {
+        return (llvm::computeKnownBits(v, dl).Zero.getZExtValue() & kIfTf) == kIfTf;
+    };
+    std::function<bool(const llvm::Value*, int)> keeps_if_tf = [&](const llvm::Value* v,
+                                                                   int depth) {
+        using namespace llvm::PatternMatch;
+        int64_t off = 0;
+        if (auto* ld = llvm::dyn_cast<llvm::LoadInst>(v))
+            return llvm::GetPointerBaseWithConstantOffset(ld->getPointerOperand(), off, dl) ==
+                       cpu &&
+                   off == int64_t(kEflags) && ld->getType()->isIntegerTy(32);
+        const llvm::Value *x = nullptr, *y = nullptr;
+        const llvm::APInt* mask = nullptr;
+        if (depth > 8) return false;
+        if (match(v, m_And(m_Value(x), m_APInt(mask))))
+            return (mask->getZExtValue() & kIfTf) == kIfTf && keeps_if_tf(x, depth + 1);
+        if (match(v, m_Or(m_Value(x), m_Value(y))) || match(v, m_Xor(m_Value(x), m_Value(y))))
+            return (keeps_if_tf(x, depth + 1) && clear_if_tf(y)) ||
+                   (keeps_if_tf(y, depth + 1) && clear_if_tf(x));
+        return false;
     };
     size_t first = 0; // index in `all` of the member's instruction 0
     for (size_t mi = 0; mi < blocks.size(); ++mi) {
@@ -359,6 +464,9 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
         llvm::Value* end_eip = nullptr;    // null: the last instruction may write EIP (load it)
         llvm::Value* end_icount = nullptr; // null: the last instruction is a REP (load it)
         uint32_t offset = uint32_t(blocks[mi].offset);
+        // Nothing in the member can change IF, TF or INTR: no call on a way that goes on, and
+        // EFLAGS written only by the arithmetic flags' merge.
+        bool member_keeps_if_tf = true;
         for (size_t k = 0; k < insns.size(); ++k) {
             const Insn& in = insns[k];
             bool rep = in.attr & (insn_attr::REP | insn_attr::REPNE);
@@ -416,8 +524,13 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
                         uint64_t size = dl.getTypeStoreSize(st->getValueOperand()->getType());
                         if (!markers.count(st) && maybe_writes_eip(st->getPointerOperand(), size))
                             transparent = false;
+                        if (may_write(st->getPointerOperand(), size, kEflags, sizeof(uint32_t)) &&
+                            !keeps_if_tf(st->getValueOperand(), 0))
+                            member_keeps_if_tf = false;
                     } else if (auto* mi = llvm::dyn_cast<llvm::MemIntrinsic>(&x)) {
                         if (maybe_writes_eip(mi->getDest(), uint64_t(1) << 32)) transparent = false;
+                        if (may_write(mi->getDest(), uint64_t(1) << 32, kEflags, sizeof(uint32_t)))
+                            member_keeps_if_tf = false;
                     } else if (auto* cb = llvm::dyn_cast<llvm::CallBase>(&x)) {
                         if (llvm::isa<llvm::IntrinsicInst>(cb)) continue;
                         calls.push_back(cb);
@@ -459,6 +572,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
                 b.SetInsertPoint(cb);
                 store_state(false);
             }
+            if (!calls.empty()) member_keeps_if_tf = false; // a call may raise INTR, or write IF
             b.SetInsertPoint(after);
 
             auto* on_fault = llvm::BasicBlock::Create(ctx, "fault", fn);
@@ -516,24 +630,11 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
             llvm::Value* eip_now = end_eip ? end_eip : load(i32, kEip);
             llvm::Value* icount_now = end_icount ? end_icount : load(i64, kIcount);
             llvm::Value* limit = load(i64, kIcountLimit);
-            llvm::Value* ok = b.CreateICmpEQ(load(i32, kCsBase), entry_cs_base);
-            ok = b.CreateAnd(ok, b.CreateICmpEQ(load(i16, kCsAttr), entry_cs_attr));
-            ok = b.CreateAnd(ok, b.CreateICmpEQ(load(i64, kTlbEpoch), entry_tlb_epoch));
-            ok = b.CreateAnd(ok, b.CreateICmpULT(icount_now, limit));
-            ok = b.CreateAnd(ok, is_zero(load(i32, kExitReasons)));
-            llvm::Value* eflags = load(i32, kEflags);
-            llvm::Value* intr_on =
-                b.CreateAnd(b.CreateICmpNE(load(i8, kIntr), b.getInt8(0)),
-                            b.CreateICmpNE(b.CreateAnd(eflags, fl::IF), b.getInt32(0)));
-            ok = b.CreateAnd(ok, b.CreateNot(intr_on));
-            ok = b.CreateAnd(ok, is_zero(load(i8, kNmiPending)));
-            ok = b.CreateAnd(ok, is_zero(load(i8, kIntrShadow)));
-            ok = b.CreateAnd(ok, is_zero(b.CreateAnd(eflags, b.getInt32(fl::TF))));
-            ok = b.CreateAnd(ok, is_zero(load(ptr, kAsyncPoll)));
-            b.CreateCondBr(ok, chain, clean);
-            // Which member starts at the new EIP, if any; then its budget and CS limit.
+            // (The budget check below implies icount_now < limit.)
+            b.CreateCondBr(chain_conditions(!member_keeps_if_tf), chain, clean);
+            // Which member starts at the new EIP, if any; then its budget.
             b.SetInsertPoint(chain);
-            llvm::Value* cs_limit = load(i32, kCsLimit);
+            assume_chain_conditions();
             // Its successors seen in the interpreter, and the head: a loop can end in any member.
             std::vector<uint8_t> to_members = blocks[mi].next;
             if (std::find(to_members.begin(), to_members.end(), 0) == to_members.end())
@@ -541,16 +642,11 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
             auto* sw =
                 b.CreateSwitch(b.CreateSub(eip_now, entry_eip), clean, unsigned(to_members.size()));
             for (uint8_t j : to_members) {
-                uint32_t len = 0;
-                for (const Insn& x : blocks[j].insns)
-                    len += x.len;
                 auto* to = llvm::BasicBlock::Create(ctx, "to", fn);
                 sw->addCase(b.getInt32(uint32_t(blocks[j].offset)), to);
                 b.SetInsertPoint(to);
                 llvm::Value* fits = b.CreateICmpUGE(b.CreateSub(limit, icount_now),
                                                     b.getInt64(blocks[j].insns.size()));
-                llvm::Value* last = b.CreateAdd(b.CreateZExt(eip_now, i64), b.getInt64(len - 1));
-                fits = b.CreateAnd(fits, b.CreateICmpULE(last, b.CreateZExt(cs_limit, i64)));
                 auto* go = llvm::BasicBlock::Create(ctx, "go", fn);
                 b.CreateCondBr(fits, go, clean);
                 // The host's kick last: a load another thread writes.
@@ -570,6 +666,8 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
             store_end_state();
             b.CreateRet(b.getInt32(1 | uint32_t(mi) << 1));
         }
+        for (llvm::BasicBlock& bb : *fn) // the way on is not the next instruction's code
+            known.insert(&bb);
         first += insns.size();
     }
     b.SetInsertPoint(exit);
@@ -725,18 +823,35 @@ void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
     static_assert(kIcountLimit > offsetof(Cpu, fault) &&
                       offsetof(Cpu, tlb_epoch) > offsetof(Cpu, tlb),
                   "the ranges below are spans of consecutive Cpu fields");
-    static const PromotionRules rules{
-        {{offsetof(Cpu, fault), sizeof(PendingFault)},
-         {kEndBlock, sizeof(bool)},
-         {kAsyncPoll, sizeof(void*)}},
+    constexpr size_t kState = offsetof(Cpu, s);
+    const CalleeRule tlb_miss{
         kTlbMissPaths,
-        {offsetof(Cpu, s) + offsetof(CpuState, gpr), offsetof(CpuState, cr0)},
-        {{offsetof(Cpu, s) + offsetof(CpuState, cr2), sizeof(uint32_t)},
+        {kState + offsetof(CpuState, gpr), offsetof(CpuState, cr0)},
+        {{kState + offsetof(CpuState, cr2), sizeof(uint32_t)},
          {offsetof(Cpu, tlb), offsetof(Cpu, tlb_epoch) + sizeof(uint64_t) - offsetof(Cpu, tlb)},
          {offsetof(Cpu, intr), sizeof(bool)},
          {offsetof(Cpu, nmi_pending), sizeof(bool)},
          {kAsyncPoll, sizeof(void*)},
          {offsetof(Cpu, fault), kIcountLimit + sizeof(uint64_t) - offsetof(Cpu, fault)}}};
+    // The REP string instructions without I/O (called out of line: their loops are large)
+    // change registers, flags, EIP, icount, memory and what a memory access may (the TLB-miss
+    // paths' fields above), never a segment, a descriptor table, the CPL, the interrupt shadow or
+    // the hooks the machine set up (host_kick).
+    const CalleeRule rep_string{
+        {"STR_REPINS_7StrMovs", "STR_REPINS_7StrStos", "STR_REPINS_7StrLods", "STR_REPINS_7StrCmps",
+         "STR_REPINS_7StrScas"},
+        {0, 0},
+        all_but({{kState + offsetof(CpuState, seg),
+                  offsetof(CpuState, icount) - offsetof(CpuState, seg)},
+                 {offsetof(Cpu, segc), sizeof(Cpu::segc)},
+                 {kState + offsetof(CpuState, cpl), sizeof(uint8_t)},
+                 {kIntrShadow, sizeof(uint8_t)},
+                 {offsetof(Cpu, hook_ctx), offsetof(Cpu, insn_eip) - offsetof(Cpu, hook_ctx)}},
+                sizeof(Cpu))};
+    static const PromotionRules rules{{{offsetof(Cpu, fault), sizeof(PendingFault)},
+                                       {kEndBlock, sizeof(bool)},
+                                       {kAsyncPoll, sizeof(void*)}},
+                                      {tlb_miss, rep_string}};
     promote_cpu_fields(block_fn, rules);
     tag_alias_scopes(block_fn);
     fam.clear();

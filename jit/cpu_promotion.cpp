@@ -100,7 +100,7 @@ struct Effect {
     enum Kind { None, Promotable, Sync } kind = None;
     Span span{0, 0};
     bool writes = false;
-    bool narrow = false; // writes only PromotionRules::narrow_writes
+    const CalleeRule* narrow = nullptr; // a call that follows this rule
 };
 
 class Promoter {
@@ -125,17 +125,17 @@ class Promoter {
                 continue;
             }
             llvm::IRBuilder<> b(in);
-            const CpuRange& skip = rules_.narrow_unread;
+            const CpuRange* skip = e.narrow ? &e.narrow->unread : nullptr;
             spill(b, e.span,
-                  e.narrow ? Span{int64_t(skip.offset), int64_t(skip.offset + skip.size)}
-                           : Span{0, 0});
+                  skip ? Span{int64_t(skip->offset), int64_t(skip->offset + skip->size)}
+                       : Span{0, 0});
             if (!e.writes) continue;
             b.SetInsertPoint(in->getNextNode());
             if (!e.narrow) {
                 reload(b, e.span);
                 continue;
             }
-            for (const CpuRange& r : rules_.narrow_writes)
+            for (const CpuRange& r : e.narrow->writes)
                 reload(b, Span{int64_t(r.offset), int64_t(r.offset + r.size)});
         }
         llvm::IRBuilder<> b(ret_);
@@ -190,7 +190,7 @@ class Promoter {
         auto* cb = llvm::dyn_cast<llvm::CallBase>(&in);
         if (!cb || !cb->mayReadOrWriteMemory()) return {};
         if (!llvm::isa<llvm::IntrinsicInst>(cb) || !cb->onlyAccessesArgMemory())
-            return {Effect::Sync, kWholeCpu, true, calls_one_of(*cb, rules_.narrow_callees)};
+            return {Effect::Sync, kWholeCpu, true, narrow_rule(*cb)};
         // An intrinsic reaching memory only through its pointer arguments (memcpy, memset, ...).
         Effect e;
         for (const llvm::Use& arg : cb->args()) {
@@ -200,6 +200,12 @@ class Promoter {
             e = {Effect::Sync, kWholeCpu, true};
         }
         return e;
+    }
+
+    const CalleeRule* narrow_rule(const llvm::CallBase& cb) const {
+        for (const CalleeRule& r : rules_.narrow)
+            if (calls_one_of(cb, r.names)) return &r;
+        return nullptr;
     }
 
     // Promotable accesses that overlap share one slot.
@@ -293,6 +299,19 @@ class Promoter {
 
 void promote_cpu_fields(llvm::Function& fn, const PromotionRules& rules) {
     Promoter(fn, rules).run();
+}
+
+std::vector<CpuRange> all_but(std::vector<CpuRange> keep, uint64_t size) {
+    std::sort(keep.begin(), keep.end(),
+              [](const CpuRange& a, const CpuRange& b) { return a.offset < b.offset; });
+    std::vector<CpuRange> out;
+    uint64_t at = 0;
+    for (const CpuRange& k : keep) {
+        if (k.offset > at) out.push_back({at, k.offset - at});
+        at = std::max(at, k.offset + k.size);
+    }
+    if (at < size) out.push_back({at, size - at});
+    return out;
 }
 
 bool calls_one_of(const llvm::CallBase& c, const std::vector<std::string>& names) {

@@ -28,18 +28,25 @@ struct CpuRange {
     uint64_t offset, size;
 };
 
+// Out-of-line functions (by name, substring) known to leave most of the Cpu alone: before a
+// call to one, only the copies it may read are written back (all but those inside `unread`);
+// after it, only those it may write (`writes`) are reloaded, so the value of every other field
+// on the hot path does not depend on whether the call ran.
+struct CalleeRule {
+    std::vector<std::string> names;
+    CpuRange unread;
+    std::vector<CpuRange> writes;
+};
+
 struct PromotionRules {
     // Ranges the caller guarantees to be zero when the function is entered (the pending fault,
     // end_block, async_poll): their copies start as constants instead of loads.
     std::vector<CpuRange> zero_on_entry;
-    // Out-of-line functions (by name, substring) that never read `narrow_unread` and write only
-    // `narrow_writes` of the Cpu: before a call to one, only the other copies are written back;
-    // after it, only those it writes are reloaded, so the value of every other field on the hot
-    // path does not depend on whether the cold path ran.
-    std::vector<std::string> narrow_callees;
-    CpuRange narrow_unread;
-    std::vector<CpuRange> narrow_writes;
+    std::vector<CalleeRule> narrow; // the first rule naming a callee applies
 };
+
+// [0, size) without `keep`: the writes of a callee that leaves only `keep` alone.
+std::vector<CpuRange> all_but(std::vector<CpuRange> keep, uint64_t size);
 
 // Whether `c` calls a function whose (mangled) name contains one of `names`.
 bool calls_one_of(const llvm::CallBase& c, const std::vector<std::string>& names);

@@ -75,6 +75,7 @@ bool BlockCache::invalidate_range(const uint8_t* page, const uint8_t* lo, const 
             lo < page + blk.region_hi) {
             dead_code_.push_back(std::move(blk.jit));
             blk.region.clear();
+            blk.entry = 0;
         }
         p.cover(blk);
         ++i;

@@ -22,7 +22,9 @@
 
 namespace rr86 {
 
-// Translated code for a block, or for a region of blocks headed by it (Block::region). Returns
+// Translated code for a block, or for a region of blocks headed by it (Block::region), entered
+// at the start of member `entry` (every member of a region runs the region's code: a loop left
+// at one member, for an event or the end of a time slice, comes back in there). Returns
 //  - 1 | (m << 1) when every instruction of the last region member it ran, m, ran and none
 //    ended the block (as Interpreter::run_block returning true);
 //  - 0 when an instruction faulted or ended its block;
@@ -35,7 +37,7 @@ constexpr uint32_t compiled_resume(unsigned member, size_t next) {
     return uint32_t(((next + 1) << 4 | member) << 1);
 }
 static_assert(kMaxRegionBlocks <= 16, "compiled_resume keeps the member in 4 bits");
-using CompiledFn = uint32_t (*)(Cpu&);
+using CompiledFn = uint32_t (*)(Cpu&, uint32_t entry);
 
 // Machine code for one block from a second engine (jit/). A compile thread publishes `fn` while
 // the vCPU keeps interpreting; the vCPU only loads the pointer. The JIT derives from it to own the
@@ -71,8 +73,11 @@ struct Block {
     // The blocks compiled code for this one covers, this one first (Interpreter::form_region:
     // blocks that ran after it on the same page), and the bytes of the page they span. The
     // code goes when any of those bytes change.
+    // A member other than the head shares the head's code and a copy of this list, and `entry`
+    // is its index in it.
     std::vector<Block*> region;
     uint16_t region_lo = 0, region_hi = 0;
+    uint8_t entry = 0;
 };
 
 class BlockCache {

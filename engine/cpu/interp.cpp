@@ -221,6 +221,7 @@ void Interpreter::run() {
         if (!b.jit && ++b.runs >= tier_threshold_) {
             if (tier_->ready()) form_region(b);
             tier_->on_block(b);
+            share_region_code(b);
         }
         if (b.jit) {
             CompiledFn fn = b.jit->fn.load(std::memory_order_acquire);
@@ -229,7 +230,7 @@ void Interpreter::run() {
                                    std::memory_order_relaxed);
             if (fn && c_.icount_limit - c_.s.icount >= b.insns.size() && !c_.end_block &&
                 !c_.async_poll) {
-                uint32_t r = fn(c_);
+                uint32_t r = fn(c_, b.entry);
                 if (r & 1) {
                     bp = b.region[r >> 1];
                     return true;
@@ -250,6 +251,7 @@ void Interpreter::run() {
 // Only in 32-bit protected mode, where EIP does not wrap at 64 KiB.
 void Interpreter::form_region(Block& head) {
     head.region.assign(1, &head);
+    head.entry = 0;
     uintptr_t page = uintptr_t(head.start) & ~uintptr_t(kPageSize - 1);
     uint32_t linear = c_.s.seg[CS].base + c_.s.eip;
     if (head.mode == CodeMode::Prot32) {
@@ -272,6 +274,22 @@ void Interpreter::form_region(Block& head) {
         head.region_lo = std::min<uint16_t>(head.region_lo, uint16_t(uintptr_t(m->start) - page));
         head.region_hi =
             std::max<uint16_t>(head.region_hi, uint16_t(uintptr_t(m->start) - page + m->bytes));
+    }
+}
+
+// The other members of `head`'s region that have no code of their own run its code from their
+// own start. Invalidation treats them as heads (BlockCache::invalidate_range): any write to the
+// region's bytes drops the code from every block that shares it.
+void Interpreter::share_region_code(Block& head) {
+    if (!head.jit || head.region.size() < 2) return;
+    for (size_t i = 1; i < head.region.size(); ++i) {
+        Block& m = *head.region[i];
+        if (m.jit) continue;
+        m.jit = head.jit;
+        m.region = head.region;
+        m.region_lo = head.region_lo;
+        m.region_hi = head.region_hi;
+        m.entry = uint8_t(i);
     }
 }
 

@@ -68,6 +68,7 @@ class Interpreter {
     Block* chained(Block& from);
     bool run_either(Block*& b);
     void form_region(Block& head);
+    void share_region_code(Block& head);
     void step();
     void sync_caches();
     void on_code_write(uint64_t ram_offset, uint64_t len);
