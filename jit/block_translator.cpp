@@ -237,24 +237,25 @@ std::vector<llvm::Instruction*> restartable(const std::vector<llvm::BasicBlock*>
 } // namespace
 
 Region region_of(const Block& head) {
-    Region r;
+    Region r{{}, head.mode, head.flat_segs};
     for (const Block* m : head.region) {
-        r.push_back({int32_t(m->start - head.start), m->insns, {}});
+        r.members.push_back({int32_t(m->start - head.start), m->insns, {}});
         for (const Block::Successor& s : m->next) {
             auto it = std::find(head.region.begin(), head.region.end(), s.block);
             uint8_t j = uint8_t(it - head.region.begin());
-            if (it != head.region.end() &&
-                std::find(r.back().next.begin(), r.back().next.end(), j) == r.back().next.end())
-                r.back().next.push_back(j);
+            std::vector<uint8_t>& next = r.members.back().next;
+            if (it != head.region.end() && std::find(next.begin(), next.end(), j) == next.end())
+                next.push_back(j);
         }
     }
-    if (r.empty()) r.push_back({0, head.insns, {}});
+    if (r.members.empty()) r.members.push_back({0, head.insns, {}});
     return r;
 }
 
-std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, CodeMode mode,
-                                                         const std::string& name,
-                                                         TranslateInfo& info) {
+std::unique_ptr<llvm::Module>
+BlockTranslator::translate(const Region& region, const std::string& name, TranslateInfo& info) {
+    const std::vector<RegionMember>& blocks = region.members;
+    CodeMode mode = region.mode;
     std::vector<Insn> all; // every member's instructions, one after the other
     for (const RegionMember& mb : blocks)
         all.insert(all.end(), mb.insns.begin(), mb.insns.end());
@@ -339,9 +340,43 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
             {b.getInt64(0), b.CreateZExt(b.CreateAnd(entry_member, kMaxRegionBlocks - 1), i64)});
         entry_eip = b.CreateSub(entry_eip, b.CreateLoad(i32, at));
     }
-    llvm::Value* entry_cs_base = load(i32, kCsBase);
+    // The segments the code is specialised for (Region::flat_segs) must be flat still: their
+    // fields are then constants, and the base and limit checks of each access fold away.
+    std::vector<std::pair<size_t, llvm::Constant*>> flat_fields;
+    for (unsigned i = 0; i < kNumSegs; ++i) {
+        if (!(region.flat_segs >> i & 1)) continue;
+        size_t seg = offsetof(Cpu, s) + offsetof(CpuState, seg) + i * sizeof(Segment);
+        size_t segc = offsetof(Cpu, segc) + i * sizeof(SegCheck);
+        flat_fields.emplace_back(seg + offsetof(Segment, base), b.getInt32(0));
+        if (i == CS) {
+            flat_fields.emplace_back(seg + offsetof(Segment, limit), b.getInt32(0xffffffffu));
+            continue;
+        }
+        flat_fields.emplace_back(segc + offsetof(SegCheck, lo), b.getInt32(0));
+        flat_fields.emplace_back(segc + offsetof(SegCheck, hi), b.getInt32(0xffffffffu));
+        flat_fields.emplace_back(segc + offsetof(SegCheck, readable), b.getInt8(1));
+        flat_fields.emplace_back(segc + offsetof(SegCheck, writable), b.getInt8(1));
+    }
+    auto segments_flat = [&]() {
+        llvm::Value* ok = b.getTrue();
+        for (auto [off, value] : flat_fields)
+            ok = b.CreateAnd(ok, b.CreateICmpEQ(load(value->getType(), off), value));
+        return ok;
+    };
+    if (!flat_fields.empty()) {
+        auto* flat = llvm::BasicBlock::Create(ctx, "flat", fn);
+        auto* refused = llvm::BasicBlock::Create(ctx, "refused", fn);
+        b.CreateCondBr(segments_flat(), flat, refused);
+        b.SetInsertPoint(refused);
+        b.CreateRet(b.getInt32(kCompiledRefused));
+        b.SetInsertPoint(flat);
+    }
+    bool flat_cs = region.flat_segs >> CS & 1;
+    llvm::Value* entry_cs_base =
+        flat_cs ? b.getInt32(0) : static_cast<llvm::Value*>(load(i32, kCsBase));
     llvm::Value* entry_cs_attr = load(i16, kCsAttr);
-    llvm::Value* entry_cs_limit = load(i32, kCsLimit);
+    llvm::Value* entry_cs_limit =
+        flat_cs ? b.getInt32(0xffffffffu) : static_cast<llvm::Value*>(load(i32, kCsLimit));
     llvm::Value* entry_tlb_epoch = load(i64, kTlbEpoch);
     // What lets one member go on to the next (Interpreter::may_chain and chained, but for the
     // budget and the kick): nothing to deliver or to stop for, and CS and the TLB as they were.
@@ -355,6 +390,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
         ok = b.CreateAnd(ok, is_zero(load(i8, kNmiPending)));
         ok = b.CreateAnd(ok, is_zero(load(i8, kIntrShadow)));
         ok = b.CreateAnd(ok, is_zero(load(ptr, kAsyncPoll)));
+        ok = b.CreateAnd(ok, segments_flat());
         if (!if_tf) return ok;
         llvm::Value* eflags = load(i32, kEflags);
         llvm::Value* intr_on =
@@ -371,6 +407,8 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
         b.CreateStore(entry_cs_attr, field(kCsAttr));
         b.CreateStore(entry_cs_limit, field(kCsLimit));
         b.CreateStore(entry_tlb_epoch, field(kTlbEpoch));
+        for (auto [off, value] : flat_fields)
+            b.CreateStore(value, field(off));
         b.CreateStore(b.getInt32(0), field(kExitReasons));
         b.CreateStore(b.getInt8(0), field(kNmiPending));
         b.CreateStore(b.getInt8(0), field(kIntrShadow));
@@ -511,14 +549,14 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
                 for (llvm::CallBase* c : ifi.InlinedCallSites)
                     work.push_back(c);
             }
-            std::vector<llvm::BasicBlock*> region;
+            std::vector<llvm::BasicBlock*> code; // the instruction's inlined code
             for (llvm::BasicBlock& bb : *fn)
-                if (known.insert(&bb).second) region.push_back(&bb);
-            for (llvm::BasicBlock* bb : region) // fold the Insn constant into operand selection
+                if (known.insert(&bb).second) code.push_back(&bb);
+            for (llvm::BasicBlock* bb : code) // fold the Insn constant into operand selection
                 llvm::SimplifyInstructionsInBlock(bb);
             bool transparent = true;
             std::vector<llvm::CallBase*> calls;
-            for (llvm::BasicBlock* bb : region) {
+            for (llvm::BasicBlock* bb : code) {
                 for (llvm::Instruction& x : *bb) {
                     if (auto* st = llvm::dyn_cast<llvm::StoreInst>(&x)) {
                         uint64_t size = dl.getTypeStoreSize(st->getValueOperand()->getType());
@@ -548,7 +586,7 @@ std::unique_ptr<llvm::Module> BlockTranslator::translate(const Region& blocks, C
             // TLB misses that nothing of the instruction precedes leave the block (side exits):
             // the interpreter runs the instruction again and takes the slow path; the hot path then
             // rejoins no cold one, so registers and scratch fields stay plain values across it.
-            std::vector<llvm::Instruction*> exits = restartable(region, markers, cpu, dl);
+            std::vector<llvm::Instruction*> exits = restartable(code, markers, cpu, dl);
             if (!exits.empty()) {
                 auto* restart = llvm::BasicBlock::Create(ctx, "restart", fn);
                 b.SetInsertPoint(restart);

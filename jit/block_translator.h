@@ -25,13 +25,17 @@ namespace rr86::jit {
 class BitcodeModule;
 
 // What one compiled function covers: a block, or a region of blocks on one page headed by it
-// (Block::region), member 0 being the head, where the code is entered.
+// (Block::region), member 0 being the head; the code is entered at any member's start.
 struct RegionMember {
     int32_t offset; // of the member's first byte from the head's (the same in EIP)
     std::vector<Insn> insns;
     std::vector<uint8_t> next; // members seen to run after it (Block::next): it may go on to them
 };
-using Region = std::vector<RegionMember>;
+struct Region {
+    std::vector<RegionMember> members;
+    CodeMode mode;         // the blocks were decoded for (they run only in it)
+    uint8_t flat_segs = 0; // the code assumes these segments flat (Block::flat_segs)
+};
 Region region_of(const Block& head);
 
 struct TranslateInfo {
@@ -47,9 +51,8 @@ class BlockTranslator {
     // A module whose only external definition is `name`, optimised; null if a handler that
     // must be called natively has no symbol to call it by. The caller holds the lock of
     // the bitcode module's LLVMContext.
-    // `mode` is the one the blocks were decoded for (they run only in that mode).
-    std::unique_ptr<llvm::Module> translate(const Region& region, CodeMode mode,
-                                            const std::string& name, TranslateInfo& info);
+    std::unique_ptr<llvm::Module> translate(const Region& region, const std::string& name,
+                                            TranslateInfo& info);
 
   private:
     struct Closure {

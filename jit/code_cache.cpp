@@ -33,9 +33,9 @@ CodeCache::CodeCache(const std::string& dir, const std::string& build_id) {
     if (!ec && access(d.c_str(), W_OK | X_OK) == 0) dir_ = d;
 }
 
-std::string CodeCache::key(const Region& region, CodeMode mode) {
-    std::string k(1, char(mode));
-    for (const RegionMember& m : region) {
+std::string CodeCache::key(const Region& region) {
+    std::string k{char(region.mode), char(region.flat_segs)};
+    for (const RegionMember& m : region.members) {
         k.append(reinterpret_cast<const char*>(&m.offset), sizeof m.offset);
         uint32_t n = uint32_t(m.insns.size());
         k.append(reinterpret_cast<const char*>(&n), sizeof n);

@@ -29,7 +29,7 @@ class CodeCache {
     bool enabled() const { return !dir_.empty(); }
 
     // The identity of a region's translation (what the key hash names and the file repeats).
-    std::string key(const Region& region, CodeMode mode);
+    std::string key(const Region& region);
     static uint64_t key_hash(const std::string& key);
 
     std::optional<std::string> load(const std::string& key) const;

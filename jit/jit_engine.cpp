@@ -67,7 +67,7 @@ struct JitEngine::Core {
     bool init(const JitOptions& opts, std::string& error);
     // Fills `slot` with code for `insns`: shared with a live identical block, loaded from the
     // disk cache, or compiled now (and stored there).
-    bool compile(const Region& region, CodeMode mode, const std::shared_ptr<Slot>& slot);
+    bool compile(const Region& region, const std::shared_ptr<Slot>& slot);
     std::string build_id() const;
     void count(double ms, size_t insns, unsigned native, bool from_cache);
 };
@@ -205,12 +205,11 @@ void JitEngine::Core::count(double ms, size_t insns, unsigned native, bool from_
     times_ms.push_back(ms);
 }
 
-bool JitEngine::Core::compile(const Region& region, CodeMode mode,
-                              const std::shared_ptr<Slot>& sp) {
+bool JitEngine::Core::compile(const Region& region, const std::shared_ptr<Slot>& sp) {
     std::lock_guard guard(compile_mu);
     if (!ready) return false;
     Slot& slot = *sp;
-    std::string key = cache->key(region, mode);
+    std::string key = cache->key(region);
     if (auto it = reuse.find(key); it != reuse.end()) {
         if (std::shared_ptr<Slot> live = it->second.lock()) {
             slot.shared = live;
@@ -234,7 +233,7 @@ bool JitEngine::Core::compile(const Region& region, CodeMode mode,
         std::unique_ptr<llvm::Module> m;
         {
             auto lock = tsctx.getLock();
-            m = translator->translate(region, mode, name, info);
+            m = translator->translate(region, name, info);
         }
         if (m) {
             capture->expect(name);
@@ -267,11 +266,11 @@ bool JitEngine::Core::compile(const Region& region, CodeMode mode,
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     size_t insns = 0;
-    for (const RegionMember& m : region)
+    for (const RegionMember& m : region.members)
         insns += m.insns.size();
     if (trace)
         fmt::print(stderr, "rr86: jit: {} {} blocks, {} insns ({} native): {} in {:.2f} ms\n", name,
-                   region.size(), insns, info.native,
+                   region.members.size(), insns, info.native,
                    from_cache ? "loaded from the cache" : "compiled", ms);
     count(ms, insns, info.native, from_cache);
     return true;
@@ -300,10 +299,10 @@ class JitEngine::Worker {
         return idle;
     }
     void detach() { thread_.detach(); }
-    void push(std::shared_ptr<Core::Slot> slot, Region region, CodeMode mode) {
+    void push(std::shared_ptr<Core::Slot> slot, Region region) {
         {
             std::lock_guard g(mu_);
-            queue_.push_back({std::move(slot), std::move(region), mode});
+            queue_.push_back({std::move(slot), std::move(region)});
         }
         cv_.notify_all();
     }
@@ -316,7 +315,6 @@ class JitEngine::Worker {
     struct Job {
         std::shared_ptr<Core::Slot> slot;
         Region region;
-        CodeMode mode;
     };
     // The hottest waiting block first (runs counted while it waits), the newest among equals:
     // a boot queues hundreds of warm blocks, and the loop the guest is in now must not wait
@@ -352,7 +350,7 @@ class JitEngine::Worker {
                 std::lock_guard s(core_->stats_mu);
                 ++core_->totals.skipped;
             } else {
-                core_->compile(job.region, job.mode, job.slot);
+                core_->compile(job.region, job.slot);
             }
             job = {};
             g.lock();
@@ -404,13 +402,13 @@ std::unique_ptr<JitEngine> JitEngine::create(const JitOptions& opts, std::string
 void JitEngine::on_block(Block& b) {
     if (opts_.mode == ExecMode::Jit) {
         auto slot = std::make_shared<Core::Slot>(core_);
-        core_->compile(region_of(b), b.mode, slot);
+        core_->compile(region_of(b), slot);
         b.jit = std::move(slot); // a failed compile leaves fn null: interpreted from now on
         return;
     }
     auto slot = std::make_shared<Core::Slot>(core_);
     b.jit = slot;
-    worker_->push(std::move(slot), region_of(b), b.mode);
+    worker_->push(std::move(slot), region_of(b));
 }
 
 void JitEngine::drain() {

@@ -125,9 +125,7 @@ class BackgroundTier final : public JitTier {
         if (!started_ && ++crossings_ >= opts_.load_after) start();
     }
     uint32_t threshold() const override { return opts_.threshold; }
-    bool ready() const override {
-        return state_->ready.load(std::memory_order_acquire) != nullptr;
-    }
+    bool ready() const override { return state_->ready.load(std::memory_order_acquire) != nullptr; }
     void drain() override {
         if (!started_) return;
         JitTier* t;

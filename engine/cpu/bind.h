@@ -22,7 +22,8 @@ template <class F> Handler select_width(unsigned bits, F f) {
 template <class F> Handler select_dst_src(const BindCtx& b, F f) {
     OpKind d = b.kind(0), s = b.kind(1);
     return select_width(b.opsize(), [&]<class T>() -> Handler {
-        if (d == OpKind::Reg && s == OpKind::Reg) return f.template operator()<Reg<T, 0>, Reg<T, 1>>();
+        if (d == OpKind::Reg && s == OpKind::Reg)
+            return f.template operator()<Reg<T, 0>, Reg<T, 1>>();
         if (d == OpKind::Reg && s == OpKind::Mem) return f.template operator()<Reg<T, 0>, Mem<T>>();
         if (d == OpKind::Mem && s == OpKind::Reg) return f.template operator()<Mem<T>, Reg<T, 0>>();
         if (d == OpKind::Reg && s == OpKind::Imm) return f.template operator()<Reg<T, 0>, Imm<T>>();
@@ -45,7 +46,8 @@ template <class F> Handler select_rm(const BindCtx& b, F f) {
 template <class T, class F> Handler select_src(const BindCtx& b, unsigned n, F f) {
     OpKind k = b.kind(n);
     unsigned regs_before = 0;
-    for (unsigned j = 0; j < n; ++j) regs_before += b.kind(j) == OpKind::Reg;
+    for (unsigned j = 0; j < n; ++j)
+        regs_before += b.kind(j) == OpKind::Reg;
     if (k == OpKind::Reg) {
         return regs_before == 0 ? f.template operator()<Reg<T, 0>>()
                                 : f.template operator()<Reg<T, 1>>();

@@ -37,6 +37,10 @@ constexpr uint32_t compiled_resume(unsigned member, size_t next) {
     return uint32_t(((next + 1) << 4 | member) << 1);
 }
 static_assert(kMaxRegionBlocks <= 16, "compiled_resume keeps the member in 4 bits");
+// Returned instead when the segments the code was specialised for are not flat any more
+// (Block::flat_segs): nothing ran, and the code is of no use now.
+constexpr uint32_t kCompiledRefused = 2;
+static_assert(kCompiledRefused >> 1 < 16, "not a compiled_resume value");
 using CompiledFn = uint32_t (*)(Cpu&, uint32_t entry);
 
 // Machine code for one block from a second engine (jit/). A compile thread publishes `fn` while
@@ -78,6 +82,9 @@ struct Block {
     std::vector<Block*> region;
     uint16_t region_lo = 0, region_hi = 0;
     uint8_t entry = 0;
+    // Segments flat (flat_segments()) when the region was formed: its code assumes they still
+    // are, which lets it leave out their base and limit checks.
+    uint8_t flat_segs = 0;
 };
 
 class BlockCache {

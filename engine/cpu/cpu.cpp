@@ -26,7 +26,8 @@ void cpu_reset(Cpu& c) {
     s.gpr[EDX] = c.model.signature;
     constexpr uint16_t kData = seg_attr::P | seg_attr::S | seg_attr::WRITABLE | seg_attr::ACCESSED;
     constexpr uint16_t kCode = kData | seg_attr::CODE;
-    for (unsigned i = 0; i < kNumSegs; ++i) s.seg[i] = real_mode_segment(0, kData);
+    for (unsigned i = 0; i < kNumSegs; ++i)
+        s.seg[i] = real_mode_segment(0, kData);
     s.seg[CS] = Segment{0xffff0000u, 0xffff, 0xf000, kCode};
     s.gdtr = {0, 0xffff};
     s.idtr = {0, 0xffff};
@@ -43,12 +44,14 @@ void cpu_reset(Cpu& c) {
 }
 
 void Cpu::state_changed() {
-    for (unsigned i = 0; i < kNumSegs; ++i) refresh_segment(i);
+    for (unsigned i = 0; i < kNumSegs; ++i)
+        refresh_segment(i);
     flush_tlb();
 }
 
 void Cpu::flush_tlb() {
-    for (TlbEntry& e : tlb) e = {kTlbInvalid, kTlbInvalid, 0, 0};
+    for (TlbEntry& e : tlb)
+        e = {kTlbInvalid, kTlbInvalid, 0, 0};
     ++tlb_epoch;
 }
 
@@ -83,6 +86,19 @@ void Cpu::refresh_segment(unsigned i) {
     } else {
         sc = {0, seg.limit, true, bool(seg.attr & seg_attr::WRITABLE)};
     }
+}
+
+uint8_t flat_segments(const Cpu& c) {
+    uint8_t flat = 0;
+    for (unsigned i = 0; i < kNumSegs; ++i) {
+        const Segment& seg = c.s.seg[i];
+        const SegCheck& sc = c.segc[i];
+        bool f = i == CS ? seg.base == 0 && seg.limit == 0xffffffffu
+                         : seg.base == 0 && sc.lo == 0 && sc.hi == 0xffffffffu && sc.readable &&
+                               sc.writable;
+        flat |= uint8_t(f) << i;
+    }
+    return flat;
 }
 
 } // namespace rr86

@@ -89,7 +89,7 @@ struct Cpu {
     // Per-instruction scratch.
     uint32_t insn_eip = 0; // EIP of the instruction running now (EIP already points past it)
     PendingFault fault{};
-    bool end_block = false;  // the current instruction changed something a decoded block assumed
+    bool end_block = false;    // the current instruction changed something a decoded block assumed
     uint32_t exit_reasons = 0; // cpu_exit bits; the run loop returns when non-zero
     uint64_t icount_limit = 0; // the run loop never retires an instruction at or past this count
 
@@ -98,7 +98,10 @@ struct Cpu {
     void flush_tlb();
     void flush_tlb_page(uint32_t linear);
     void refresh_segment(unsigned seg);
-    void request_exit(uint32_t reason) { exit_reasons |= reason; end_block = true; }
+    void request_exit(uint32_t reason) {
+        exit_reasons |= reason;
+        end_block = true;
+    }
 
     bool protected_mode() const { return s.cr0 & cr0::PE; }
     bool v86_mode() const { return s.eflags & fl::VM; }
@@ -112,5 +115,10 @@ struct Cpu {
 
 // Power-on / RESET state (SDM vol. 3 §9.1.1, table 9-1).
 void cpu_reset(Cpu& c);
+
+// The segments (bit i: CpuState::seg[i]) that are flat, as in the "basic flat model" of SDM
+// vol. 3 §3.2.1: base 0 and offsets up to 4 GiB - 1, and for data segments also readable and
+// writable. Compiled code may be specialised for them (Block::flat_segs).
+uint8_t flat_segments(const Cpu& c);
 
 } // namespace rr86

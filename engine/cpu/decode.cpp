@@ -8,10 +8,12 @@ namespace {
 
 // Byte offset of a general register inside CpuState::gpr (state.h rule 5).
 uint8_t gpr_offset(ZydisRegister r) {
-    if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BL) return uint8_t((r - ZYDIS_REGISTER_AL) * 4);
+    if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BL)
+        return uint8_t((r - ZYDIS_REGISTER_AL) * 4);
     if (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH)
         return uint8_t((r - ZYDIS_REGISTER_AH) * 4 + 1);
-    if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return uint8_t((r - ZYDIS_REGISTER_AX) * 4);
+    if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI)
+        return uint8_t((r - ZYDIS_REGISTER_AX) * 4);
     if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI)
         return uint8_t((r - ZYDIS_REGISTER_EAX) * 4);
     return kNoReg;
@@ -42,8 +44,7 @@ void resolve_memory(const ZydisDecodedOperand& op, Insn& in) {
 }
 
 // Fills the operand fields of `in` from the visible operands.
-void resolve_operands(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops,
-                      Insn& in) {
+void resolve_operands(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops, Insn& in) {
     unsigned nreg = 0, nimm = 0;
     bool have_mem = false;
     for (unsigned n = 0; n < zi.operand_count_visible; ++n) {
@@ -63,8 +64,10 @@ void resolve_operands(const ZydisDecodedInstruction& zi, const ZydisDecodedOpera
             have_mem = true;
             break;
         case ZYDIS_OPERAND_TYPE_IMMEDIATE:
-            if (nimm++ == 0) in.imm = uint32_t(op.imm.value.s);
-            else in.imm2 = uint16_t(op.imm.value.u);
+            if (nimm++ == 0)
+                in.imm = uint32_t(op.imm.value.s);
+            else
+                in.imm2 = uint16_t(op.imm.value.u);
             break;
         case ZYDIS_OPERAND_TYPE_POINTER:
             in.imm = op.ptr.offset;
@@ -141,8 +144,8 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, size_t avail, CodeMode mode, 
     out.r[0] = out.r[1] = kNoReg;
     out.base = out.index = kNoReg;
     out.seg = DS;
-    if (st == ZYDIS_STATUS_NO_MORE_DATA) return avail >= 15 ? DecodeStatus::TooLong
-                                                            : DecodeStatus::NeedMoreBytes;
+    if (st == ZYDIS_STATUS_NO_MORE_DATA)
+        return avail >= 15 ? DecodeStatus::TooLong : DecodeStatus::NeedMoreBytes;
     if (st == ZYDIS_STATUS_INSTRUCTION_TOO_LONG) return DecodeStatus::TooLong;
     if (!ZYAN_SUCCESS(st)) {
         out.fn = raise_invalid_opcode;

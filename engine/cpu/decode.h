@@ -36,7 +36,9 @@ struct BindCtx {
     unsigned addrsize() const { return zi.address_width; } // 16 or 32
     OpKind kind(unsigned n) const;
     unsigned bits(unsigned n) const { return n < nops ? ops[n].size : 0; }
-    ZydisRegister reg(unsigned n) const { return n < nops ? ops[n].reg.value : ZYDIS_REGISTER_NONE; }
+    ZydisRegister reg(unsigned n) const {
+        return n < nops ? ops[n].reg.value : ZYDIS_REGISTER_NONE;
+    }
 };
 
 // Implemented in semantics.cpp: the handler for this instruction, or nullptr (-> #UD).

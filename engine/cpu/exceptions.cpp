@@ -41,8 +41,8 @@ bool deliver_real(Cpu& c, uint8_t vector) {
         !read_system(c, c.s.idtr.base + entry + 2, 2, cs))
         return false;
     Stack st(c);
-    if (!st.push<uint16_t>(uint16_t(read_eflags(c.s))) || !st.push<uint16_t>(c.s.seg[CS].selector) ||
-        !st.push<uint16_t>(uint16_t(c.s.eip)))
+    if (!st.push<uint16_t>(uint16_t(read_eflags(c.s))) ||
+        !st.push<uint16_t>(c.s.seg[CS].selector) || !st.push<uint16_t>(uint16_t(c.s.eip)))
         return false;
     st.commit();
     c.s.eflags &= ~(fl::IF | fl::TF | fl::AC | fl::RF);

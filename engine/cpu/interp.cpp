@@ -236,6 +236,14 @@ void Interpreter::run() {
                     return true;
                 }
                 if (r == 0) return false;
+                if (r == kCompiledRefused) {
+                    // Tiered again later, for the segments as they are then.
+                    b.jit.reset();
+                    b.region.clear();
+                    b.entry = 0;
+                    b.runs = 0;
+                    return run_block(b);
+                }
                 uint32_t v = r >> 1;
                 bp = b.region[v & 15];
                 return resume_block(*bp, (v >> 4) - 1);
@@ -252,6 +260,7 @@ void Interpreter::run() {
 void Interpreter::form_region(Block& head) {
     head.region.assign(1, &head);
     head.entry = 0;
+    head.flat_segs = head.mode == CodeMode::Prot32 ? flat_segments(c_) : 0;
     uintptr_t page = uintptr_t(head.start) & ~uintptr_t(kPageSize - 1);
     uint32_t linear = c_.s.seg[CS].base + c_.s.eip;
     if (head.mode == CodeMode::Prot32) {
@@ -290,6 +299,7 @@ void Interpreter::share_region_code(Block& head) {
         m.region_lo = head.region_lo;
         m.region_hi = head.region_hi;
         m.entry = uint8_t(i);
+        m.flat_segs = head.flat_segs;
     }
 }
 

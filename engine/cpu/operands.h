@@ -59,8 +59,10 @@ template <class T> struct Imm {
 // Direct register access by architectural number, for implicit operands (AL/AX/EAX, CX, ...).
 template <class T> inline T get_reg(const CpuState& s, unsigned n) { return T(s.gpr[n]); }
 template <class T> inline void set_reg(CpuState& s, unsigned n, T v) {
-    if constexpr (sizeof(T) == 4) s.gpr[n] = v;
-    else std::memcpy(&s.gpr[n], &v, sizeof(T));
+    if constexpr (sizeof(T) == 4)
+        s.gpr[n] = v;
+    else
+        std::memcpy(&s.gpr[n], &v, sizeof(T));
 }
 
 // The stack as an instruction sees it: a local copy of (E)SP that pushes and pops move, committed

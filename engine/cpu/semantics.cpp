@@ -20,22 +20,17 @@
 
 namespace rr86 {
 
+#include "engine/cpu/semantics/alu.inc"
 #include "engine/cpu/semantics/arith.inc"
 #include "engine/cpu/semantics/control.inc"
 #include "engine/cpu/semantics/far.inc"
 #include "engine/cpu/semantics/string.inc" // after control.inc: uses its helpers
-#include "engine/cpu/semantics/alu.inc"
 #include "engine/cpu/semantics/system.inc"
 
 Handler bind_semantics(const BindCtx& b) {
     using Binder = Handler (*)(const BindCtx&);
     static constexpr Binder kFamilies[] = {
-        bind_arith,
-        bind_control,
-        bind_far,
-        bind_string,
-        bind_alu,
-        bind_system,
+        bind_arith, bind_control, bind_far, bind_string, bind_alu, bind_system,
     };
     for (Binder f : kFamilies)
         if (Handler h = f(b)) return h;
