@@ -236,6 +236,95 @@ std::vector<llvm::Instruction*> restartable(const std::vector<llvm::BasicBlock*>
 
 } // namespace
 
+// Checks that the segments a region's code was specialised for are still flat, and stores of
+// their flat values once they are, for the segments the code turns out to use: check() and
+// assume() emit placeholders, materialise() replaces them once every instruction is inlined.
+class FlatSegments {
+  public:
+    FlatSegments(llvm::Module& m, uint8_t segs) : segs_(segs) {
+        llvm::LLVMContext& ctx = m.getContext();
+        check_ = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getInt1Ty(ctx), false),
+                                        llvm::GlobalValue::ExternalLinkage, "rr86.flat_check", m);
+        assume_ = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false),
+                                         llvm::GlobalValue::ExternalLinkage, "rr86.flat_assume", m);
+    }
+    llvm::Value* check(llvm::IRBuilder<>& b) {
+        return segs_ ? static_cast<llvm::Value*>(b.CreateCall(check_)) : b.getTrue();
+    }
+    void assume(llvm::IRBuilder<>& b) {
+        if (segs_) b.CreateCall(assume_);
+    }
+    void materialise(llvm::Function& fn) {
+        const llvm::DataLayout& dl = fn.getParent()->getDataLayout();
+        uint8_t used = 0;
+        for (llvm::BasicBlock& bb : fn)
+            for (llvm::Instruction& in : bb)
+                if (auto* ld = llvm::dyn_cast<llvm::LoadInst>(&in)) used |= segment_of(*ld, dl);
+        used &= segs_;
+        std::vector<llvm::CallInst*> calls;
+        for (llvm::Function* f : {check_, assume_})
+            for (llvm::User* u : f->users())
+                calls.push_back(llvm::cast<llvm::CallInst>(u));
+        for (llvm::CallInst* call : calls) {
+            llvm::IRBuilder<> b(call);
+            llvm::Value* ok = b.getTrue();
+            for (auto [off, value] : fields(b, used)) {
+                llvm::Value* at = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), fn.getArg(0), off);
+                if (call->getCalledFunction() == assume_)
+                    mark_same_value(*b.CreateStore(value, at));
+                else
+                    ok = b.CreateAnd(ok, b.CreateICmpEQ(b.CreateLoad(value->getType(), at), value));
+            }
+            if (call->getCalledFunction() == check_) call->replaceAllUsesWith(ok);
+            call->eraseFromParent();
+        }
+        check_->eraseFromParent();
+        assume_->eraseFromParent();
+    }
+
+  private:
+    static size_t seg_at(unsigned i) {
+        return offsetof(Cpu, s) + offsetof(CpuState, seg) + i * sizeof(Segment);
+    }
+    static size_t segc_at(unsigned i) { return offsetof(Cpu, segc) + i * sizeof(SegCheck); }
+    // The segment whose base, limit or checks `ld` reads, as a bit (0: none).
+    static uint8_t segment_of(const llvm::LoadInst& ld, const llvm::DataLayout& dl) {
+        int64_t off = 0;
+        const llvm::Value* base =
+            llvm::GetPointerBaseWithConstantOffset(ld.getPointerOperand(), off, dl);
+        if (!base || !llvm::isa<llvm::Argument>(base)) return 0;
+        for (unsigned i = 0; i < kNumSegs; ++i) {
+            bool seg = off >= int64_t(seg_at(i)) && off < int64_t(seg_at(i) + sizeof(Segment));
+            bool segc = off >= int64_t(segc_at(i)) && off < int64_t(segc_at(i) + sizeof(SegCheck));
+            if (seg || segc) return uint8_t(1u << i);
+        }
+        return 0;
+    }
+    // Flat values (flat_segments()): base 0 and limit 4 GiB - 1 (CS); base 0, offsets 0..4 GiB - 1,
+    // readable and writable (data). Adjacent fields are compared as one.
+    static std::vector<std::pair<size_t, llvm::Constant*>> fields(llvm::IRBuilder<>& b,
+                                                                  uint8_t segs) {
+        static_assert(offsetof(Segment, limit) == offsetof(Segment, base) + 4 &&
+                      offsetof(SegCheck, hi) == offsetof(SegCheck, lo) + 4 &&
+                      offsetof(SegCheck, writable) == offsetof(SegCheck, readable) + 1);
+        std::vector<std::pair<size_t, llvm::Constant*>> f;
+        for (unsigned i = 0; i < kNumSegs; ++i) {
+            if (!(segs >> i & 1)) continue;
+            if (i == CS) {
+                f.emplace_back(seg_at(i) + offsetof(Segment, base),
+                               b.getInt64(0xffffffffull << 32));
+                continue;
+            }
+            f.emplace_back(seg_at(i) + offsetof(Segment, base), b.getInt32(0));
+            f.emplace_back(segc_at(i) + offsetof(SegCheck, lo), b.getInt64(0xffffffffull << 32));
+            f.emplace_back(segc_at(i) + offsetof(SegCheck, readable), b.getInt16(0x0101));
+        }
+        return f;
+    }
+    uint8_t segs_;
+    llvm::Function *check_, *assume_;
+};
+
 Region region_of(const Block& head) {
     Region r{{}, head.mode, head.flat_segs};
     for (const Block* m : head.region) {
@@ -341,35 +430,17 @@ BlockTranslator::translate(const Region& region, const std::string& name, Transl
         entry_eip = b.CreateSub(entry_eip, b.CreateLoad(i32, at));
     }
     // The segments the code is specialised for (Region::flat_segs) must be flat still: their
-    // fields are then constants, and the base and limit checks of each access fold away.
-    std::vector<std::pair<size_t, llvm::Constant*>> flat_fields;
-    for (unsigned i = 0; i < kNumSegs; ++i) {
-        if (!(region.flat_segs >> i & 1)) continue;
-        size_t seg = offsetof(Cpu, s) + offsetof(CpuState, seg) + i * sizeof(Segment);
-        size_t segc = offsetof(Cpu, segc) + i * sizeof(SegCheck);
-        flat_fields.emplace_back(seg + offsetof(Segment, base), b.getInt32(0));
-        if (i == CS) {
-            flat_fields.emplace_back(seg + offsetof(Segment, limit), b.getInt32(0xffffffffu));
-            continue;
-        }
-        flat_fields.emplace_back(segc + offsetof(SegCheck, lo), b.getInt32(0));
-        flat_fields.emplace_back(segc + offsetof(SegCheck, hi), b.getInt32(0xffffffffu));
-        flat_fields.emplace_back(segc + offsetof(SegCheck, readable), b.getInt8(1));
-        flat_fields.emplace_back(segc + offsetof(SegCheck, writable), b.getInt8(1));
-    }
-    auto segments_flat = [&]() {
-        llvm::Value* ok = b.getTrue();
-        for (auto [off, value] : flat_fields)
-            ok = b.CreateAnd(ok, b.CreateICmpEQ(load(value->getType(), off), value));
-        return ok;
-    };
-    if (!flat_fields.empty()) {
-        auto* flat = llvm::BasicBlock::Create(ctx, "flat", fn);
+    // fields are then constants, and the base and limit checks of each access fold away. Only
+    // those the code uses are checked; which those are is known once it is all inlined, so the
+    // checks (and the stores saying they hold) are placeholders until then (FlatSegments).
+    FlatSegments flat(*m, region.flat_segs);
+    if (region.flat_segs) {
+        auto* flat_bb = llvm::BasicBlock::Create(ctx, "flat", fn);
         auto* refused = llvm::BasicBlock::Create(ctx, "refused", fn);
-        b.CreateCondBr(segments_flat(), flat, refused);
+        b.CreateCondBr(flat.check(b), flat_bb, refused);
         b.SetInsertPoint(refused);
         b.CreateRet(b.getInt32(kCompiledRefused));
-        b.SetInsertPoint(flat);
+        b.SetInsertPoint(flat_bb);
     }
     bool flat_cs = region.flat_segs >> CS & 1;
     llvm::Value* entry_cs_base =
@@ -390,7 +461,7 @@ BlockTranslator::translate(const Region& region, const std::string& name, Transl
         ok = b.CreateAnd(ok, is_zero(load(i8, kNmiPending)));
         ok = b.CreateAnd(ok, is_zero(load(i8, kIntrShadow)));
         ok = b.CreateAnd(ok, is_zero(load(ptr, kAsyncPoll)));
-        ok = b.CreateAnd(ok, segments_flat());
+        ok = b.CreateAnd(ok, flat.check(b));
         if (!if_tf) return ok;
         llvm::Value* eflags = load(i32, kEflags);
         llvm::Value* intr_on =
@@ -402,23 +473,27 @@ BlockTranslator::translate(const Region& region, const std::string& name, Transl
     // Once they hold, saying so (stores of what is there) makes them constants for the
     // optimiser: every way into a member's top then carries the same values, and on the paths
     // that made no call the checks at the next member's end fold away.
-    auto assume_chain_conditions = [&]() {
-        b.CreateStore(entry_cs_base, field(kCsBase));
-        b.CreateStore(entry_cs_attr, field(kCsAttr));
-        b.CreateStore(entry_cs_limit, field(kCsLimit));
-        b.CreateStore(entry_tlb_epoch, field(kTlbEpoch));
-        for (auto [off, value] : flat_fields)
-            b.CreateStore(value, field(off));
-        b.CreateStore(b.getInt32(0), field(kExitReasons));
-        b.CreateStore(b.getInt8(0), field(kNmiPending));
-        b.CreateStore(b.getInt8(0), field(kIntrShadow));
-        b.CreateStore(b.CreateAnd(load(i32, kEflags), ~fl::TF), field(kEflags));
+    // (Stores of what memory holds: they do not make a copy "written", cpu_promotion.h.)
+    auto assume = [&](llvm::Value* v, size_t off) {
+        mark_same_value(*b.CreateStore(v, field(off)));
     };
-    // Entered where the interpreter would chain (run_either): else the interpreter runs the
-    // member (compiled_resume(entry, 0)). Every member lies within CS here, so the transitions
-    // below, with the CS limit unchanged, need no limit check.
-    llvm::Value* enter_ok = chain_conditions(true);
+    auto assume_chain_conditions = [&]() {
+        assume(entry_cs_base, kCsBase);
+        assume(entry_cs_attr, kCsAttr);
+        assume(entry_cs_limit, kCsLimit);
+        assume(entry_tlb_epoch, kTlbEpoch);
+        flat.assume(b);
+        assume(b.getInt32(0), kExitReasons);
+        assume(b.getInt8(0), kNmiPending);
+        assume(b.getInt8(0), kIntrShadow);
+        assume(b.CreateAnd(load(i32, kEflags), ~fl::TF), kEflags);
+    };
+    // Entered only where the interpreter would chain (run_either checks what may_chain does).
+    // Every member lies within CS here, so the transitions below, with the CS limit unchanged,
+    // need no limit check (the interpreter checked the entered one).
+    llvm::Value* enter_ok = b.getTrue();
     for (const RegionMember& mb : blocks) {
+        if (blocks.size() == 1) break;
         uint32_t len = 0;
         for (const Insn& x : mb.insns)
             len += x.len;
@@ -711,6 +786,7 @@ BlockTranslator::translate(const Region& region, const std::string& name, Transl
     b.SetInsertPoint(exit);
     b.CreateStore(b.getInt8(0), field(kEndBlock));
     b.CreateRet(b.getInt32(0));
+    flat.materialise(*fn);
     llvm::removeUnreachableBlocks(*fn);
 
     optimise(*m, *fn);

@@ -17,6 +17,7 @@ namespace rr86::jit {
 namespace {
 
 constexpr const char* kNotCpu = "rr86.not_cpu";
+constexpr const char* kSameValue = "rr86.same_value";
 
 // Where a pointer may point inside the Cpu: start offsets lo..hi (inclusive), or nowhere in it.
 struct Offsets {
@@ -117,7 +118,8 @@ class Promoter {
         make_slots(effects);
         if (slots_.empty()) return;
         for (auto& [in, e] : effects)
-            if (e.kind == Effect::Promotable && e.writes) slot_of(e.span).written = true;
+            if (e.kind == Effect::Promotable && e.writes && !in->getMetadata(kSameValue))
+                slot_of(e.span).written = true;
         init_slots();
         for (auto& [in, e] : effects) {
             if (e.kind == Effect::Promotable) {
@@ -320,6 +322,10 @@ bool calls_one_of(const llvm::CallBase& c, const std::vector<std::string>& names
     for (const std::string& n : names)
         if (f->getName().contains(n)) return true;
     return false;
+}
+
+void mark_same_value(llvm::StoreInst& store) {
+    store.setMetadata(kSameValue, llvm::MDNode::get(store.getContext(), {}));
 }
 
 void mark_not_cpu(llvm::Instruction& access) {

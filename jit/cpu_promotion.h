@@ -20,6 +20,7 @@ namespace llvm {
 class CallBase;
 class Function;
 class Instruction;
+class StoreInst;
 } // namespace llvm
 
 namespace rr86::jit {
@@ -54,5 +55,8 @@ bool calls_one_of(const llvm::CallBase& c, const std::vector<std::string>& names
 // Accesses tagged by mark_not_cpu() are known not to touch the Cpu (e.g. the host_kick flag).
 void promote_cpu_fields(llvm::Function& fn, const PromotionRules& rules);
 void mark_not_cpu(llvm::Instruction& access);
+// A store tagged by mark_same_value() writes what the Cpu field holds already (a fact the
+// translator checked): its copy takes the value but is not "written", so nothing writes it back.
+void mark_same_value(llvm::StoreInst& store);
 
 } // namespace rr86::jit

@@ -212,8 +212,9 @@ void Interpreter::run() {
 
 // Compiled code does per instruction exactly what run_block does, but has no budget check: it
 // runs only when the whole block fits, else the interpreter stops at the exact icount. It also
-// assumes end_block clear and no asynchronous request in flight (jit/cpu_promotion.h): the rare
-// block entered otherwise is interpreted. Code for a region may go on into other blocks of it:
+// assumes end_block clear, no asynchronous request in flight (jit/cpu_promotion.h) and nothing
+// to deliver (what may_chain checks: the callers check the rest): the rare block entered
+// otherwise is interpreted. Code for a region may go on into other blocks of it:
 // `b` becomes the last one run.
 [[gnu::always_inline]] inline bool Interpreter::run_either(Block*& bp) {
     Block& b = *bp;
@@ -229,7 +230,7 @@ void Interpreter::run() {
                 b.jit->waits.store(b.jit->waits.load(std::memory_order_relaxed) + 1,
                                    std::memory_order_relaxed);
             if (fn && c_.icount_limit - c_.s.icount >= b.insns.size() && !c_.end_block &&
-                !c_.async_poll) {
+                !c_.async_poll && !c_.nmi_pending && !(c_.intr && (c_.s.eflags & fl::IF))) {
                 uint32_t r = fn(c_, b.entry);
                 if (r & 1) {
                     bp = b.region[r >> 1];
