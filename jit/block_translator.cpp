@@ -312,12 +312,14 @@ class FlatSegments {
             if (!(segs >> i & 1)) continue;
             if (i == CS) {
                 f.emplace_back(seg_at(i) + offsetof(Segment, base),
-                               b.getInt64(0xffffffffull << 32));
+                               b.getInt64(uint64_t(kFlatLimit) << 32));
                 continue;
             }
             f.emplace_back(seg_at(i) + offsetof(Segment, base), b.getInt32(0));
-            f.emplace_back(segc_at(i) + offsetof(SegCheck, lo), b.getInt64(0xffffffffull << 32));
-            f.emplace_back(segc_at(i) + offsetof(SegCheck, readable), b.getInt16(0x0101));
+            f.emplace_back(segc_at(i) + offsetof(SegCheck, lo),
+                           b.getInt64(uint64_t(kFlatData.hi) << 32 | kFlatData.lo));
+            f.emplace_back(segc_at(i) + offsetof(SegCheck, readable),
+                           b.getInt16(uint16_t(kFlatData.writable) << 8 | kFlatData.readable));
         }
         return f;
     }
@@ -447,7 +449,7 @@ BlockTranslator::translate(const Region& region, const std::string& name, Transl
         flat_cs ? b.getInt32(0) : static_cast<llvm::Value*>(load(i32, kCsBase));
     llvm::Value* entry_cs_attr = load(i16, kCsAttr);
     llvm::Value* entry_cs_limit =
-        flat_cs ? b.getInt32(0xffffffffu) : static_cast<llvm::Value*>(load(i32, kCsLimit));
+        flat_cs ? b.getInt32(kFlatLimit) : static_cast<llvm::Value*>(load(i32, kCsLimit));
     llvm::Value* entry_tlb_epoch = load(i64, kTlbEpoch);
     // What lets one member go on to the next (Interpreter::may_chain and chained, but for the
     // budget and the kick): nothing to deliver or to stop for, and CS and the TLB as they were.
@@ -488,17 +490,16 @@ BlockTranslator::translate(const Region& region, const std::string& name, Transl
         assume(b.getInt8(0), kIntrShadow);
         assume(b.CreateAnd(load(i32, kEflags), ~fl::TF), kEflags);
     };
-    // Entered only where the interpreter would chain (run_either checks what may_chain does).
-    // Every member lies within CS here, so the transitions below, with the CS limit unchanged,
-    // need no limit check (the interpreter checked the entered one).
+    // Entered only where the interpreter would chain (run_either checks what may_chain does),
+    // and the interpreter checked that the entered member lies within CS. So must every other
+    // member, so that the transitions below, with the CS limit unchanged, need no limit check.
     llvm::Value* enter_ok = b.getTrue();
-    for (const RegionMember& mb : blocks) {
-        if (blocks.size() == 1) break;
+    for (size_t mi = 0; blocks.size() > 1 && mi < blocks.size(); ++mi) {
         uint32_t len = 0;
-        for (const Insn& x : mb.insns)
+        for (const Insn& x : blocks[mi].insns)
             len += x.len;
         llvm::Value* eip =
-            b.CreateAnd(b.CreateAdd(entry_eip, b.getInt32(uint32_t(mb.offset))), ip_mask);
+            b.CreateAnd(b.CreateAdd(entry_eip, b.getInt32(uint32_t(blocks[mi].offset))), ip_mask);
         llvm::Value* last = b.CreateAdd(b.CreateZExt(eip, i64), b.getInt64(len - 1));
         enter_ok = b.CreateAnd(enter_ok, b.CreateICmpULE(last, b.CreateZExt(entry_cs_limit, i64)));
         enter_ok = b.CreateAnd(enter_ok, b.CreateICmpULE(last, b.CreateZExt(ip_mask, i64)));
@@ -937,35 +938,37 @@ void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
     static_assert(kIcountLimit > offsetof(Cpu, fault) &&
                       offsetof(Cpu, tlb_epoch) > offsetof(Cpu, tlb),
                   "the ranges below are spans of consecutive Cpu fields");
-    constexpr size_t kState = offsetof(Cpu, s);
-    const CalleeRule tlb_miss{
-        kTlbMissPaths,
-        {kState + offsetof(CpuState, gpr), offsetof(CpuState, cr0)},
-        {{kState + offsetof(CpuState, cr2), sizeof(uint32_t)},
-         {offsetof(Cpu, tlb), offsetof(Cpu, tlb_epoch) + sizeof(uint64_t) - offsetof(Cpu, tlb)},
-         {offsetof(Cpu, intr), sizeof(bool)},
-         {offsetof(Cpu, nmi_pending), sizeof(bool)},
-         {kAsyncPoll, sizeof(void*)},
-         {offsetof(Cpu, fault), kIcountLimit + sizeof(uint64_t) - offsetof(Cpu, fault)}}};
-    // The REP string instructions without I/O (called out of line: their loops are large)
-    // change registers, flags, EIP, icount, memory and what a memory access may (the TLB-miss
-    // paths' fields above), never a segment, a descriptor table, the CPL, the interrupt shadow or
-    // the hooks the machine set up (host_kick).
-    const CalleeRule rep_string{
-        {"STR_REPINS_7StrMovs", "STR_REPINS_7StrStos", "STR_REPINS_7StrLods", "STR_REPINS_7StrCmps",
-         "STR_REPINS_7StrScas"},
-        {0, 0},
-        all_but({{kState + offsetof(CpuState, seg),
-                  offsetof(CpuState, icount) - offsetof(CpuState, seg)},
-                 {offsetof(Cpu, segc), sizeof(Cpu::segc)},
-                 {kState + offsetof(CpuState, cpl), sizeof(uint8_t)},
-                 {kIntrShadow, sizeof(uint8_t)},
-                 {offsetof(Cpu, hook_ctx), offsetof(Cpu, insn_eip) - offsetof(Cpu, hook_ctx)}},
-                sizeof(Cpu))};
-    static const PromotionRules rules{{{offsetof(Cpu, fault), sizeof(PendingFault)},
-                                       {kEndBlock, sizeof(bool)},
-                                       {kAsyncPoll, sizeof(void*)}},
-                                      {tlb_miss, rep_string}};
+    static const PromotionRules rules = [] {
+        constexpr size_t kState = offsetof(Cpu, s);
+        const CalleeRule tlb_miss{
+            kTlbMissPaths,
+            {kState + offsetof(CpuState, gpr), offsetof(CpuState, cr0)},
+            {{kState + offsetof(CpuState, cr2), sizeof(uint32_t)},
+             {offsetof(Cpu, tlb), offsetof(Cpu, tlb_epoch) + sizeof(uint64_t) - offsetof(Cpu, tlb)},
+             {offsetof(Cpu, intr), sizeof(bool)},
+             {offsetof(Cpu, nmi_pending), sizeof(bool)},
+             {kAsyncPoll, sizeof(void*)},
+             {offsetof(Cpu, fault), kIcountLimit + sizeof(uint64_t) - offsetof(Cpu, fault)}}};
+        // The REP string instructions without I/O (called out of line: their loops are large)
+        // change registers, flags, EIP, icount, memory and what a memory access may (the TLB-miss
+        // paths' fields above), never a segment, a descriptor table, the CPL, the interrupt shadow
+        // or the hooks the machine set up (host_kick).
+        const CalleeRule rep_string{
+            {"STR_REPINS_7StrMovs", "STR_REPINS_7StrStos", "STR_REPINS_7StrLods",
+             "STR_REPINS_7StrCmps", "STR_REPINS_7StrScas"},
+            {0, 0},
+            all_but({{kState + offsetof(CpuState, seg),
+                      offsetof(CpuState, icount) - offsetof(CpuState, seg)},
+                     {offsetof(Cpu, segc), sizeof(Cpu::segc)},
+                     {kState + offsetof(CpuState, cpl), sizeof(uint8_t)},
+                     {kIntrShadow, sizeof(uint8_t)},
+                     {offsetof(Cpu, hook_ctx), offsetof(Cpu, insn_eip) - offsetof(Cpu, hook_ctx)}},
+                    sizeof(Cpu))};
+        return PromotionRules{{{offsetof(Cpu, fault), sizeof(PendingFault)},
+                               {kEndBlock, sizeof(bool)},
+                               {kAsyncPoll, sizeof(void*)}},
+                              {tlb_miss, rep_string}};
+    }();
     promote_cpu_fields(block_fn, rules);
     tag_alias_scopes(block_fn);
     fam.clear();

@@ -73,9 +73,7 @@ bool BlockCache::invalidate_range(const uint8_t* page, const uint8_t* lo, const 
         // A region's code also holds the instructions of its other members.
         if (blk.jit && blk.region.size() > 1 && page + blk.region_lo < hi &&
             lo < page + blk.region_hi) {
-            dead_code_.push_back(std::move(blk.jit));
-            blk.region.clear();
-            blk.entry = 0;
+            dead_code_.push_back(blk.take_code());
         }
         p.cover(blk);
         ++i;

@@ -85,6 +85,14 @@ struct Block {
     // Segments flat (flat_segments()) when the region was formed: its code assumes they still
     // are, which lets it leave out their base and limit checks.
     uint8_t flat_segs = 0;
+
+    // Leaves the block without compiled code and region (it is tiered again once hot); the
+    // caller keeps the code alive while it may still be running.
+    std::shared_ptr<CompiledCode> take_code() {
+        region.clear();
+        entry = 0;
+        return std::move(jit);
+    }
 };
 
 class BlockCache {

@@ -93,9 +93,10 @@ uint8_t flat_segments(const Cpu& c) {
     for (unsigned i = 0; i < kNumSegs; ++i) {
         const Segment& seg = c.s.seg[i];
         const SegCheck& sc = c.segc[i];
-        bool f = i == CS ? seg.base == 0 && seg.limit == 0xffffffffu
-                         : seg.base == 0 && sc.lo == 0 && sc.hi == 0xffffffffu && sc.readable &&
-                               sc.writable;
+        bool f = i == CS
+                     ? seg.base == 0 && seg.limit == kFlatLimit
+                     : seg.base == 0 && sc.lo == kFlatData.lo && sc.hi == kFlatData.hi &&
+                           sc.readable == kFlatData.readable && sc.writable == kFlatData.writable;
         flat |= uint8_t(f) << i;
     }
     return flat;

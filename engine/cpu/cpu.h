@@ -120,5 +120,7 @@ void cpu_reset(Cpu& c);
 // vol. 3 §3.2.1: base 0 and offsets up to 4 GiB - 1, and for data segments also readable and
 // writable. Compiled code may be specialised for them (Block::flat_segs).
 uint8_t flat_segments(const Cpu& c);
+constexpr SegCheck kFlatData{0, 0xffffffffu, true, true}; // segc[] of a flat data segment
+constexpr uint32_t kFlatLimit = 0xffffffffu;
 
 } // namespace rr86

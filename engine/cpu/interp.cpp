@@ -239,9 +239,7 @@ void Interpreter::run() {
                 if (r == 0) return false;
                 if (r == kCompiledRefused) {
                     // Tiered again later, for the segments as they are then.
-                    b.jit.reset();
-                    b.region.clear();
-                    b.entry = 0;
+                    b.take_code();
                     b.runs = 0;
                     return run_block(b);
                 }

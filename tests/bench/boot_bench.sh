@@ -3,13 +3,7 @@
 # run: rr86 run / record / replay against QEMU 7.2 TCG run / record / replay (-icount rr with
 # blkreplay), on the same 1 MiB disk whose MBR prints BOOT OK and exits via isa-debug-exit.
 # Usage: tests/bench/boot_bench.sh [RR86] [RUNS]   (default build/tools/rr86, 20 runs)
-set -euo pipefail
-here="$(cd "$(dirname "$0")/../.." && pwd)"
-rr86="${1:-$here/build/tools/rr86}"
-runs="${2:-20}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-nasm -f bin -DFULL_DISK "$here/tools/demo/boot_ok.asm" -o "$work/disk.img"
+source "$(dirname "$0")/boot_disk.sh"
 bios=/usr/share/seabios/bios.bin
 exitdev=(-device isa-debug-exit,iobase=0xf4,iosize=4)
 qemu_common=(qemu-system-x86_64 -machine pc -accel tcg -nodefaults -bios "$bios" -display none

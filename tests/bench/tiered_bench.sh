@@ -2,13 +2,7 @@
 # Benchmark (not a test): the SeaBIOS boot to the MBR under --exec tiered with a cold and a warm
 # JIT code cache, against --exec interp (issue 6), whole process, mean of RUNS runs each.
 # Usage: tests/bench/tiered_bench.sh [RR86] [RUNS]   (default build/tools/rr86, 20 runs)
-set -euo pipefail
-here="$(cd "$(dirname "$0")/../.." && pwd)"
-rr86="${1:-$here/build/tools/rr86}"
-runs="${2:-20}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-nasm -f bin -DFULL_DISK "$here/tools/demo/boot_ok.asm" -o "$work/disk.img"
+source "$(dirname "$0")/boot_disk.sh"
 machine=(-drive "file=$work/disk.img,format=raw,if=ide" -device isa-debug-exit,iobase=0xf4,iosize=4
          -serial null)
 

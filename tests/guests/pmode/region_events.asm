@@ -36,6 +36,21 @@ PART1 equ 0x7c80
 PART2 equ 0x7d00
 PART3 equ 0x7d80
 
+; branch_and_loop label: the loops' data-dependent branch and back edge (three blocks more):
+; EBX += ECX when ECX is odd, EBX ^= ECX when even; DEC ECX; JNZ label. 14 bytes: TEST CL, 1 (3),
+; JZ (2), ADD (2), JMP (2), XOR (2), DEC (1), JNZ (2).
+%macro branch_and_loop 1
+    test cl, 1
+    jz %%even
+    add ebx, ecx
+    jmp %%next
+%%even:
+    xor ebx, ecx
+%%next:
+    dec ecx
+    jnz %1
+%endmacro
+
 start:
     enter_pm32 idt
 
@@ -53,15 +68,7 @@ part1:
     cmove edx, esi                      ; iteration 5: the request port
     mov al, 0x20
     out dx, al                          ; ends the block; IF = 0: the request is held
-    test cl, 1
-    jz .even
-    add ebx, ecx
-    jmp .next
-.even:
-    xor ebx, ecx
-.next:
-    dec ecx
-    jnz .loop                           ; 0x7ca4 (2)
+    branch_and_loop .loop               ; its JNZ at 0x7ca4 (2)
     mov eax, [irq_count]                ; 0x7ca6 (5)
     mov [0x5000], eax                   ; 0x7cab (5): 0, held for 19 more iterations
     sti                                 ; 0x7cb0 (1)
@@ -91,15 +98,7 @@ part2:
     push eax                            ; 0x7d1a (1)
     popfd                               ; 0x7d1b (1) iteration 8: IF = 1, taken before the next
 .after:                                 ; 0x7d1c (log: 0x7d1c, ECX 17)
-    test cl, 1
-    jz .even
-    add ebx, ecx
-    jmp .next
-.even:
-    xor ebx, ecx
-.next:
-    dec ecx
-    jnz .loop                           ; the next iteration's CLI ends iteration 8's IF = 1
+    branch_and_loop .loop               ; the next iteration's CLI ends iteration 8's IF = 1
     mov eax, [irq_count]
     mov [0x500c], eax                   ; 2
     jmp part3
@@ -123,15 +122,8 @@ part3:
     or eax, edx                         ; 0x7d97 (2)
     push eax                            ; 0x7d99 (1)
     popfd                               ; 0x7d9a (1) sets TF: the first trap after the next one
-    test cl, 1                          ; 0x7d9b (3)
-    jz .even                            ; 0x7d9e (2)
-    add ebx, ecx                        ; 0x7da0 (2)
-    jmp .next                           ; 0x7da2 (2)
-.even:
-    xor ebx, ecx                        ; 0x7da4 (2)
-.next:
-    dec ecx                             ; 0x7da6 (1)
-    jnz .loop                           ; 0x7da7 (2)
+    branch_and_loop .loop               ; 0x7d9b: test, jz 0x7d9e, add 0x7da0, jmp 0x7da2,
+                                        ; xor 0x7da4, dec 0x7da6, jnz 0x7da7
     mov eax, dr6
     mov [0x5018], eax                   ; BS (bit 14)
     cli
@@ -163,16 +155,7 @@ db_handler:                             ; log the return EIP (the first 16), cou
     pop eax
     iretd
 
-unexpected:                             ; any other exception (the byte must stay 0)
-    mov byte [unexpected_flag], 1
-    cli
-    hlt
-
-%assign v 0
-%rep 32
-fault %+ v equ unexpected
-%assign v v + 1
-%endrep
+    fault_stub_shared unexpected_flag   ; any other exception (the byte must stay 0)
 
     gdt_start
     table_end gdt

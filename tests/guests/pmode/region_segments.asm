@@ -159,16 +159,7 @@ gp_handler:
     add esp, 4                          ; the error code
     iretd
 
-unexpected:                             ; any other exception (the byte must stay 0)
-    mov byte [unexpected_flag], 1
-    cli
-    hlt
-
-%assign v 0
-%rep 32
-fault %+ v equ unexpected
-%assign v v + 1
-%endrep
+    fault_stub_shared unexpected_flag   ; any other exception (the byte must stay 0)
 
     gdt_start
     desc 0, 0x814d, 0x92, 0x40          ; 0x18 data, expand-up, limit 0x814d (byte granular)
