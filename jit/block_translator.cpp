@@ -4,6 +4,7 @@
 #include "engine/cpu/exceptions.h"
 #include "jit/bitcode_module.h"
 #include "jit/cpu_promotion.h"
+#include "jit/flag_passes.h"
 
 #include <llvm/Analysis/ValueTracking.h>
 #include <llvm/IR/Constants.h>
@@ -572,6 +573,9 @@ BlockTranslator::translate(const Region& region, const std::string& name, Transl
     for (size_t mi = 0; mi < blocks.size(); ++mi) {
         const std::vector<Insn>& insns = blocks[mi].insns;
         b.SetInsertPoint(tops[mi]);
+        // Compiled code runs with TF clear (the interpreter steps while it is set, and the way
+        // from a member to the next checks it): said for InstCombine and defer_loop_flags.
+        b.CreateAssumption(is_zero(b.CreateAnd(load(i32, kEflags), b.getInt32(fl::TF))));
         llvm::Value* icount0 = load(i64, kIcount);
         // The state after the last instruction, for the clean end and the way to the next member.
         std::function<void()> store_end_state;
@@ -830,78 +834,6 @@ void tag_alias_scopes(llvm::Function& fn) {
     }
 }
 
-// Dead-flag elimination. Each flag-setting instruction computes all six arithmetic flags and
-// merges them into EFLAGS; once a block's instructions are inlined, the next one's merge masks
-// most of them out again (`(old & ~ARITH) | new`), but the trees are deeper than InstCombine's
-// known-bits search (6 levels), so PF's population count and the rest survive. This walks each
-// `and X, C` through single-use OR/XOR trees and zeroes operands that can only hold bits C clears;
-// InstCombine then drops what they computed.
-class FlagPruner {
-  public:
-    void run(llvm::Function& fn) {
-        for (llvm::BasicBlock& bb : fn)
-            for (llvm::Instruction& in : bb)
-                if (in.getOpcode() == llvm::Instruction::And && in.getType()->isIntegerTy(32))
-                    if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(in.getOperand(1)))
-                        prune(in.getOperand(0), uint32_t(c->getZExtValue()));
-    }
-
-  private:
-    // Bits `v` may have set (all when unknown).
-    uint32_t maybe(const llvm::Value* v, int depth = 0) {
-        if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(v)) return uint32_t(c->getZExtValue());
-        auto* in = llvm::dyn_cast<llvm::Instruction>(v);
-        if (!in || depth > 32 || !in->getType()->isIntegerTy()) return ~0u;
-        if (in->getType()->isIntegerTy(1)) return 1;
-        if (auto it = memo_.find(in); it != memo_.end()) return it->second;
-        uint32_t r = ~0u;
-        auto op = [&](unsigned i) { return maybe(in->getOperand(i), depth + 1); };
-        auto shift = [&]() -> std::optional<unsigned> {
-            auto* c = llvm::dyn_cast<llvm::ConstantInt>(in->getOperand(1));
-            if (!c || c->getZExtValue() >= 32) return std::nullopt;
-            return unsigned(c->getZExtValue());
-        };
-        switch (in->getOpcode()) {
-        case llvm::Instruction::And: r = op(0) & op(1); break;
-        case llvm::Instruction::Or:
-        case llvm::Instruction::Xor: r = op(0) | op(1); break;
-        case llvm::Instruction::Select: r = op(1) | op(2); break;
-        case llvm::Instruction::ZExt:
-            if (in->getOperand(0)->getType()->getIntegerBitWidth() <= 32) r = op(0);
-            break;
-        case llvm::Instruction::Shl:
-            if (auto k = shift()) r = op(0) << *k;
-            break;
-        case llvm::Instruction::LShr:
-            if (auto k = shift(); k && in->getType()->isIntegerTy(32)) r = op(0) >> *k;
-            break;
-        default: break;
-        }
-        if (in->getType()->getIntegerBitWidth() < 32)
-            r &= uint32_t((1ull << in->getType()->getIntegerBitWidth()) - 1);
-        memo_[in] = r;
-        return r;
-    }
-    void prune(llvm::Value* v, uint32_t demanded) {
-        auto* in = llvm::dyn_cast<llvm::BinaryOperator>(v);
-        if (!in || !in->hasOneUse() || !in->getType()->isIntegerTy(32)) return;
-        if (in->getOpcode() != llvm::Instruction::Or && in->getOpcode() != llvm::Instruction::Xor)
-            return;
-        for (unsigned i = 0; i < 2; ++i) {
-            llvm::Value* op = in->getOperand(i);
-            if (llvm::isa<llvm::Constant>(op)) continue;
-            if ((maybe(op) & demanded) == 0) {
-                in->setOperand(i, llvm::ConstantInt::get(in->getType(), 0));
-                if (auto* d = llvm::dyn_cast<llvm::Instruction>(op)) d->dropPoisonGeneratingFlags();
-                in->dropPoisonGeneratingFlags(); // `or disjoint` may no longer hold
-            } else {
-                prune(op, demanded);
-            }
-        }
-    }
-    std::unordered_map<const llvm::Instruction*, uint32_t> memo_;
-};
-
 void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
@@ -979,7 +911,8 @@ void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
         fpm.addPass(llvm::EarlyCSEPass(true));
         fpm.run(block_fn, fam);
     }
-    FlagPruner().run(block_fn);
+    prune_dead_flags(block_fn);
+    defer_loop_flags(block_fn);
     fam.clear();
     {
         // Sinking moves what only the exits use (the flags of an instruction followed by a

@@ -190,7 +190,7 @@ class Promoter {
             llvm::isa<llvm::FenceInst>(in))
             return {Effect::Sync, kWholeCpu, true};
         auto* cb = llvm::dyn_cast<llvm::CallBase>(&in);
-        if (!cb || !cb->mayReadOrWriteMemory()) return {};
+        if (!cb || !cb->mayReadOrWriteMemory() || llvm::isa<llvm::AssumeInst>(cb)) return {};
         if (!llvm::isa<llvm::IntrinsicInst>(cb) || !cb->onlyAccessesArgMemory())
             return {Effect::Sync, kWholeCpu, true, narrow_rule(*cb)};
         // An intrinsic reaching memory only through its pointer arguments (memcpy, memset, ...).

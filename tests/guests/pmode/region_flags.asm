@@ -1,0 +1,296 @@
+; The arithmetic flags at an exit from the middle of a hot loop. Each loop below runs 40 times
+; with a data-dependent branch and a DEC ECX / JNZ back edge, so guest_region_pmode_region_flags
+; compiles it as a region (Block::region) after its third run. Inside every iteration a load
+; alternates between two addresses 1 MiB apart: the soft TLB is direct-mapped (256 entries
+; indexed by linear address bits 12..19, engine/cpu/cpu.h kTlbSize), so the two evict each
+; other and every such load misses. A TLB miss that nothing of its instruction precedes leaves
+; the compiled code (a side exit, jit/block_translator.cpp restartable()) and the interpreter
+; runs the load again; the instructions right after it then read the flags that earlier
+; instructions of the loop left. Compiled code that keeps EFLAGS lazily must produce them, all
+; of them, at that exit. Flags as SDM vol. 1 appendix A and each instruction's page in vol. 2:
+;  1. The load is the first instruction of the loop head: the flags are the previous
+;     iteration's back-edge DEC ECX (OF SF ZF AF PF), with CF from the ADD before it (DEC leaves
+;     CF alone, vol. 2 DEC). Read whole with PUSHFD (iteration 0 reads the ADD before the loop).
+;  2. SUB right before the load, in the same block, on both sides of the branch (a borrow, SF
+;     and ZF below ECX = 20 on one side): LAHF (SF ZF AF PF CF), SETO, then ADC or SBB (CF).
+;  3. SHL by 1 in one block, its JC ends the block, the load heads the next: SETO SETS SETBE
+;     SETP on one side, SETNZ SETL SETNP SETAE on the other (CF OF SF ZF PF; AF is undefined
+;     after a shift, vol. 2 SAL/SAR/SHL/SHR, and nothing reads it).
+;  4. IMUL (three operands, 0x20001 times a signed 16-bit value: it overflows when that is
+;     0x4000 or more in magnitude) before the load: CMOVO, JNO (ends the block) and ADC or SBB in
+;     the next block. IMUL defines only CF = OF (vol. 2 IMUL), so only they are read.
+;  5. SUB, then ROL by 1, which writes CF and OF only (vol. 2 RCL/RCR/ROL/ROR: "The SF, ZF, AF,
+;     and PF flags are always unaffected"), so the flags at the load come from two
+;     instructions; JS (the SUB's SF) ends the block and the load heads each target: LAHF and
+;     SETO on one side, PUSHFD on the other, all six flags.
+;  6. SHL by 1, then DEC of a data register (OF at ECX = 30, ZF at 10, SF below), then the load:
+;     CMOVS, PUSHFD and SBB (the SHL's CF, kept by the DEC): all six flags.
+; What was read goes to a log (LOGn, 4 bytes per iteration, 8 for loop 6); each log is then
+; hashed (FNV-1a on dwords, a bijection per step: any single wrong entry changes the hash) to
+; RESULTS + 4n, and EAX = RESULTS = their sum, whose ADD leaves the final flags. Nothing reads a
+; flag the SDM leaves undefined. The expected values come from a Python model of the six loops
+; written from the SDM flag definitions (not from the emulator), which tracks undefined flags as
+; unknown and refuses to read them.
+;
+; Addresses: code from 0x7C00 (TLB entries 0x07..0x08), RESULTS 0x5000 (0x05), the logs
+; 0x10000..0x10FFF (0x10), the stack below 0x90000 (0x8F); the load pairs (TLB entry):
+; 1: 0x100000/0x200000 (0x00)  2: 0x020000/0x120000 (0x20)  3: 0x340000/0x440000 (0x40)
+; 4: 0x560000/0x660000 (0x60)  5: 0x780000/0x880000 (0x80)  6: 0x1A0000/0x2A0000 (0xA0).
+;
+; The logs' entries below: loop 1's first (the ADD before the loop: CF ZF AF PF), iteration 25's
+; (DEC 0x10 -> 0xF: AF PF, CF from the ADD) and the one after the loop (the last DEC's ZF PF, the
+; last ADD's CF = 0); loop 2's ADC side (+ 0x8701 + 1) and SBB side at ECX = 20 (LAHF 0x46: ZF);
+; loop 3's no-carry (OF SF PF) and carry (ZF = 0, SF != OF, PF = 0) sides; loop 4's fitting
+; (+ ECX 40 + 0) and overflowing (the product - ECX 39 - 1) iterations; loop 5's JS (OF SF AF
+; PF, CF = 0) and JNS (LAHF 0x12, OF) sides; loop 6's ECX = 30 (OF AF PF), ECX = 10 (ZF PF CF)
+; and ECX = 6 (SF PF CF: EAX = -4 - 6 - 1) iterations.
+;
+; expect: exit=halt ecx=0 eax=0xc9568569 mem32[0x5000]=0xc9568569 flags&0x8d5=0x884
+; expect: mem32[0x5004]=0xa14d9874 mem32[0x5008]=0x5b32c8da mem32[0x500c]=0xc9b0dc35
+; expect: mem32[0x5010]=0xc90bedc5 mem32[0x5014]=0xe5f57311 mem32[0x5018]=0x5423e710
+; expect: mem32[0x10000]=0x55 mem32[0x10064]=0x15 mem32[0x100a0]=0x44
+; expect: mem32[0x10200]=0x85a38fd5 mem32[0x10250]=0x85a2c2d3
+; expect: mem32[0x1040c]=0x01000101 mem32[0x1041c]=0x00010101
+; expect: mem32[0x10600]=0x299f31f8 mem32[0x10604]=0xc324616a
+; expect: mem32[0x10800]=0x894 mem32[0x10814]=0x1201
+; expect: mem32[0x10a50]=0x814 mem32[0x10af0]=0x45 mem32[0x10b10]=0x85 mem32[0x10b14]=0xfffffff5
+%include "pmode.inc"
+bits 16
+org LOAD_ADDR
+
+N equ 40                                ; iterations of each loop
+ARITH equ 0x8d5                         ; OF SF ZF AF PF CF
+RESULTS equ 0x5000                      ; + 4n: the hash of loop n's log; + 0: their sum
+LOG1 equ 0x10000                        ; N + 1 dwords
+LOG2 equ 0x10200                        ; N dwords
+LOG3 equ 0x10400                        ; N dwords
+LOG4 equ 0x10600                        ; N dwords
+LOG5 equ 0x10800                        ; N dwords
+LOG6 equ 0x10a00                        ; 2N dwords
+
+; pair a, b, value_a, value_b: the two addresses a loop's load alternates between (1 MiB apart:
+; one TLB entry) and what they hold. ESI = a, EDI = b; each iteration's XCHG ESI, EDI (which
+; leaves the flags alone) picks the other one.
+%macro pair 4
+    mov dword [%1], %3
+    mov dword [%2], %4
+    mov esi, %1
+    mov edi, %2
+%endmacro
+
+; lcg reg: reg = reg * 1664525 + 1013904223 (flags clobbered, every one of them written again
+; before anything reads it).
+%macro lcg 1
+    imul %1, %1, 1664525
+    add %1, 1013904223
+%endmacro
+
+; lahf_seto: EAX = AH:AL = LAHF (SF ZF 0 AF 0 PF 1 CF) : SETO.
+%macro lahf_seto 0
+    lahf
+    seto al
+    movzx eax, ax
+%endmacro
+
+; next_iteration: the log pointer EBP moves on by the given bytes (LEA: no flags), then the back
+; edge.
+%macro next_iteration 2
+    lea ebp, [ebp + %2]
+    dec ecx
+    jnz %1
+%endmacro
+
+; hash_log log, dwords, result: [result] = FNV-1a over the log's dwords.
+%macro hash_log 3
+    mov esi, %1
+    mov ecx, %2
+    mov eax, 0x811c9dc5
+%%next:
+    xor eax, [esi]
+    imul eax, eax, 0x01000193
+    add esi, 4
+    dec ecx
+    jnz %%next
+    mov [%3], eax
+%endmacro
+
+start:
+    enter_pm32
+
+    pm32_start
+
+; ---- 1. the load heads the loop: the back-edge DEC's flags, CF from the ADD ----------------
+    pair 0x100000, 0x200000, 0x9e3779b9, 0x7f4a7c15
+    mov ebx, 0x12345678
+    mov ebp, LOG1
+    mov ecx, N
+    mov eax, 1
+    add eax, -1                         ; what iteration 0 reads: CF ZF AF PF (0x55)
+loop1:
+    mov eax, [esi]                      ; misses; the previous DEC's flags, its ADD's CF
+    pushfd
+    pop edx
+    and edx, ARITH
+    mov [ebp], edx
+    test bl, 1
+    jz .even
+    rol ebx, 7
+    jmp .next
+.even:
+    xor ebx, 0x5bd1e995
+.next:
+    add ebx, eax                        ; CF: the carry out, which the DEC keeps
+    xchg esi, edi
+    next_iteration loop1, 4
+    pushfd                              ; the last DEC (ZF) and ADD (CF), LOG1 + 4N
+    pop edx
+    and edx, ARITH
+    mov [ebp], edx
+
+; ---- 2. SUB right before the load ------------------------------------------------------------
+    pair 0x020000, 0x120000, 0x243f6a88, 0x85a308d3
+    mov ebx, 0xb7e15162
+    mov ebp, LOG2
+    mov ecx, N
+loop2:
+    lcg ebx
+    xchg esi, edi
+    test ebx, 0x10000
+    jz .small
+    mov eax, ebx
+    sub eax, 0x9e3779b9                 ; a borrow when EBX is below
+    mov edx, [esi]                      ; misses
+    lahf_seto
+    adc edx, eax                        ; log: the value + the flags + CF
+    jmp .next
+.small:
+    mov eax, ecx
+    sub eax, 20                         ; a borrow and SF below ECX = 20, ZF at 20
+    mov edx, [esi]                      ; misses
+    lahf_seto
+    sbb edx, eax                        ; log: the value - the flags - CF
+.next:
+    mov [ebp], edx
+    next_iteration loop2, 4
+
+; ---- 3. SHL in one block, the load in the next -----------------------------------------------
+    pair 0x340000, 0x440000, 0x13198a2e, 0x03707344
+    mov ebx, 0x6a09e667
+    mov ebp, LOG3
+    mov ecx, N
+loop3:
+    shl ebx, 1                          ; CF OF SF ZF PF (AF undefined)
+    jc .carry                           ; ends the block
+    xchg esi, edi
+    mov eax, [esi]                      ; misses; the SHL's flags
+    seto [ebp]
+    sets [ebp + 1]
+    setbe [ebp + 2]                     ; CF = 0 here: ZF
+    setp [ebp + 3]
+    add ebx, eax
+    jmp .next
+.carry:
+    xchg esi, edi
+    mov eax, [esi]                      ; misses; the SHL's flags
+    setnz [ebp]
+    setl [ebp + 1]                      ; SF != OF: always here (OF = SF ^ CF, so no SETG)
+    setnp [ebp + 2]
+    setae [ebp + 3]                     ; CF = 0: never here
+    xor ebx, eax
+.next:
+    next_iteration loop3, 4
+
+; ---- 4. IMUL: CF and OF only -----------------------------------------------------------------
+    pair 0x560000, 0x660000, 0xa4093822, 0x299f31d0
+    mov ebx, 0xbb67ae85
+    mov ebp, LOG4
+    mov ecx, N
+loop4:
+    lcg ebx
+    mov eax, ebx
+    sar eax, 16                         ; a signed 16-bit value
+    imul eax, eax, 0x20001              ; CF = OF: it does not fit (magnitude 0x4000 or more)
+    xchg esi, edi
+    mov edx, [esi]                      ; misses
+    cmovo edx, eax                      ; the product when it overflowed, else the value
+    jno .fits                           ; ends the block
+    sbb edx, ecx                        ; CF = 1, from the block before
+    jmp .next
+.fits:
+    adc edx, ecx                        ; CF = 0, from the block before
+.next:
+    mov [ebp], edx
+    next_iteration loop4, 4
+
+; ---- 5. SUB, then ROL by 1: flags from two instructions --------------------------------------
+    pair 0x780000, 0x880000, 0x082efa98, 0xec4e6c89
+    mov ebx, 0x3c6ef372
+    mov edx, 0x510e527f                 ; the first subtrahend, then the value last loaded
+    mov ebp, LOG5
+    mov ecx, N
+loop5:
+    lcg ebx
+    mov eax, ebx
+    sub eax, edx                        ; OF SF ZF AF PF CF
+    rol ebx, 1                          ; CF OF; SF ZF AF PF stay the SUB's
+    js .negative                        ; the SUB's SF; ends the block
+    xchg esi, edi
+    mov edx, [esi]                      ; misses
+    lahf_seto
+    jmp .next
+.negative:
+    xchg esi, edi
+    mov edx, [esi]                      ; misses
+    pushfd
+    pop eax
+    and eax, ARITH
+.next:
+    mov [ebp], eax
+    next_iteration loop5, 4
+
+; ---- 6. SHL, then DEC of a data register -----------------------------------------------------
+    pair 0x1a0000, 0x2a0000, 0x452821e6, 0x38d01377
+    mov ebx, 0x9b05688c
+    mov ebp, LOG6
+    mov ecx, N
+loop6:
+    lea edx, [ecx - 9]                  ; the DEC below gives ECX - 10: ZF at 10, SF below
+    mov eax, 0x80000000
+    cmp ecx, 30
+    cmove edx, eax                      ; at ECX = 30 the DEC overflows (OF)
+    test cl, 3
+    jnz .shift
+    lcg ebx                             ; fresh bits for the SHL every 4th iteration
+.shift:
+    shl ebx, 1                          ; CF (the rest: the DEC's)
+    dec edx                             ; OF SF ZF AF PF; CF stays the SHL's
+    xchg esi, edi
+    mov eax, [esi]                      ; misses
+    cmovs eax, edx                      ; SF: the DEC's result instead of the value
+    pushfd
+    sbb eax, ecx                        ; CF
+    pop edx
+    and edx, ARITH
+    mov [ebp], edx                      ; log: the flags, then EAX
+    mov [ebp + 4], eax
+    next_iteration loop6, 8
+
+; ---- the logs' hashes and their sum ----------------------------------------------------------
+    hash_log LOG1, N + 1, RESULTS + 4
+    hash_log LOG2, N, RESULTS + 8
+    hash_log LOG3, N, RESULTS + 12
+    hash_log LOG4, N, RESULTS + 16
+    hash_log LOG5, N, RESULTS + 20
+    hash_log LOG6, 2 * N, RESULTS + 24
+    mov eax, [RESULTS + 4]
+    add eax, [RESULTS + 8]
+    add eax, [RESULTS + 12]
+    add eax, [RESULTS + 16]
+    add eax, [RESULTS + 20]
+    add eax, [RESULTS + 24]             ; the final flags
+    mov [RESULTS], eax
+    cli
+    hlt
+
+    gdt_start
+    table_end gdt
