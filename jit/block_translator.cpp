@@ -81,9 +81,17 @@ void collect_value(const llvm::Value* v, std::unordered_set<const llvm::GlobalVa
         collect_value(op.get(), keep, seen);
 }
 
+// Semantics mark the slow paths compiled code should call rather than inline [[gnu::noinline]]
+// (str_rep_loop): their bodies are not copied, and the call resolves to the executable's own
+// instantiation (exported by -rdynamic, like the engine's other functions).
+bool out_of_line(const llvm::GlobalValue* gv) {
+    auto* f = llvm::dyn_cast<llvm::Function>(gv);
+    return f && f->hasFnAttribute(llvm::Attribute::NoInline);
+}
+
 void collect(const llvm::GlobalValue* gv, std::unordered_set<const llvm::GlobalValue*>& keep,
              std::unordered_set<const llvm::Constant*>& seen) {
-    if (!keep.insert(gv).second || !BitcodeModule::materialize(gv)) return;
+    if (!keep.insert(gv).second || out_of_line(gv) || !BitcodeModule::materialize(gv)) return;
     if (auto* var = llvm::dyn_cast<llvm::GlobalVariable>(gv)) {
         collect_value(var->getInitializer(), keep, seen);
     } else if (auto* f = llvm::dyn_cast<llvm::Function>(gv)) {
@@ -113,7 +121,8 @@ const BlockTranslator::Closure* BlockTranslator::closure(Handler h) {
     collect(f, keep, seen);
     size_t size = 0;
     for (const llvm::GlobalValue* gv : keep)
-        if (auto* g = llvm::dyn_cast<llvm::Function>(gv)) size += g->getInstructionCount();
+        if (auto* g = llvm::dyn_cast<llvm::Function>(gv); g && !out_of_line(g))
+            size += g->getInstructionCount();
     if (size > kMaxInlineIr) return nullptr;
     cl.fn = f;
     cl.globals.assign(keep.begin(), keep.end());
@@ -133,7 +142,9 @@ std::unique_ptr<llvm::Module> clone_subset(const llvm::Module& src,
     std::vector<const llvm::GlobalAlias*> aliases;
     for (const llvm::GlobalValue* gv : keep) {
         if (auto* f = llvm::dyn_cast<llvm::Function>(gv)) {
-            auto* nf = llvm::Function::Create(f->getFunctionType(), f->getLinkage(),
+            auto* nf = llvm::Function::Create(f->getFunctionType(),
+                                              out_of_line(f) ? llvm::GlobalValue::ExternalLinkage
+                                                             : f->getLinkage(),
                                               f->getAddressSpace(), f->getName(), m.get());
             nf->copyAttributesFrom(f);
             vmap[f] = nf;
@@ -151,7 +162,7 @@ std::unique_ptr<llvm::Module> clone_subset(const llvm::Module& src,
     for (const llvm::GlobalAlias* a : aliases)
         if (auto it = vmap.find(a->getAliaseeObject()); it != vmap.end()) vmap[a] = it->second;
     for (const llvm::GlobalValue* gv : keep) {
-        if (gv->isDeclaration()) continue;
+        if (gv->isDeclaration() || out_of_line(gv)) continue;
         if (auto* f = llvm::dyn_cast<llvm::Function>(gv)) {
             auto* nf = llvm::cast<llvm::Function>(vmap[f]);
             auto arg = nf->arg_begin();
@@ -329,7 +340,8 @@ class FlatSegments {
 };
 
 Region region_of(const Block& head) {
-    Region r{{}, head.mode, head.flat_segs};
+    Region r{{}, head.mode, head.flat_segs, std::nullopt};
+    if (!head.region.empty()) r.head_eip = head.region_eip;
     for (const Block* m : head.region) {
         r.members.push_back({int32_t(m->start - head.start), m->insns, {}});
         for (const Block::Successor& s : m->next) {
@@ -432,6 +444,12 @@ BlockTranslator::translate(const Region& region, const std::string& name, Transl
             {b.getInt64(0), b.CreateZExt(b.CreateAnd(entry_member, kMaxRegionBlocks - 1), i64)});
         entry_eip = b.CreateSub(entry_eip, b.CreateLoad(i32, at));
     }
+    // Code specialised for the head's EIP runs only there (else the member is interpreted).
+    llvm::Value* at_head_eip = b.getTrue();
+    if (region.head_eip) {
+        at_head_eip = b.CreateICmpEQ(entry_eip, b.getInt32(*region.head_eip));
+        entry_eip = b.getInt32(*region.head_eip);
+    }
     // The segments the code is specialised for (Region::flat_segs) must be flat still: their
     // fields are then constants, and the base and limit checks of each access fold away. Only
     // those the code uses are checked; which those are is known once it is all inlined, so the
@@ -494,7 +512,7 @@ BlockTranslator::translate(const Region& region, const std::string& name, Transl
     // Entered only where the interpreter would chain (run_either checks what may_chain does),
     // and the interpreter checked that the entered member lies within CS. So must every other
     // member, so that the transitions below, with the CS limit unchanged, need no limit check.
-    llvm::Value* enter_ok = b.getTrue();
+    llvm::Value* enter_ok = at_head_eip;
     for (size_t mi = 0; blocks.size() > 1 && mi < blocks.size(); ++mi) {
         uint32_t len = 0;
         for (const Insn& x : blocks[mi].insns)
@@ -513,6 +531,11 @@ BlockTranslator::translate(const Region& region, const std::string& name, Transl
     b.CreateRet(b.CreateShl(b.CreateOr(entry_member, 16), 1));
     b.SetInsertPoint(enter_bb);
     assume_chain_conditions();
+    // The host's kick flag, or one never set when there is none: one load a transition.
+    auto* never_kicked = new llvm::GlobalVariable(*m, i8, true, llvm::GlobalValue::PrivateLinkage,
+                                                  b.getInt8(0), "never_kicked");
+    llvm::Value* kick = load(ptr, kHostKick);
+    kick = b.CreateSelect(is_zero(kick), never_kicked, kick);
     auto* enter = b.CreateSwitch(entry_member, tops[0], unsigned(blocks.size() - 1));
     for (size_t mi = 1; mi < blocks.size(); ++mi)
         enter->addCase(b.getInt32(uint32_t(mi)), tops[mi]);
@@ -770,10 +793,6 @@ BlockTranslator::translate(const Region& region, const std::string& name, Transl
                 // The host's kick last: a load another thread writes.
                 b.SetInsertPoint(go);
                 b.CreateStore(icount_now, field(kIcount)); // read by the member's `top`
-                llvm::Value* kick = load(ptr, kHostKick);
-                auto* read_kick = llvm::BasicBlock::Create(ctx, "read_kick", fn);
-                b.CreateCondBr(is_zero(kick), tops[j], read_kick);
-                b.SetInsertPoint(read_kick);
                 auto* flag = b.CreateLoad(i8, kick);
                 flag->setAtomic(llvm::AtomicOrdering::Monotonic);
                 flag->setAlignment(llvm::Align(1));
@@ -886,8 +905,8 @@ void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
         // paths' fields above), never a segment, a descriptor table, the CPL, the interrupt shadow
         // or the hooks the machine set up (host_kick).
         const CalleeRule rep_string{
-            {"STR_REPINS_7StrMovs", "STR_REPINS_7StrStos", "STR_REPINS_7StrLods",
-             "STR_REPINS_7StrCmps", "STR_REPINS_7StrScas"},
+            {"str_rep_loopINS_7StrMovs", "str_rep_loopINS_7StrStos", "str_rep_loopINS_7StrLods",
+             "str_rep_loopINS_7StrCmps", "str_rep_loopINS_7StrScas"},
             {0, 0},
             all_but({{kState + offsetof(CpuState, seg),
                       offsetof(CpuState, icount) - offsetof(CpuState, seg)},

@@ -9,6 +9,7 @@
 #include "engine/cpu/insn.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,6 +36,9 @@ struct Region {
     std::vector<RegionMember> members;
     CodeMode mode;         // the blocks were decoded for (they run only in it)
     uint8_t flat_segs = 0; // the code assumes these segments flat (Block::flat_segs)
+    // The head's EIP, when the code is specialised for it (Block::region_eip): entered at
+    // another, it returns at once and the member is interpreted.
+    std::optional<uint32_t> head_eip;
 };
 Region region_of(const Block& head);
 

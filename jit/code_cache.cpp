@@ -34,7 +34,9 @@ CodeCache::CodeCache(const std::string& dir, const std::string& build_id) {
 }
 
 std::string CodeCache::key(const Region& region) {
-    std::string k{char(region.mode), char(region.flat_segs)};
+    std::string k{char(region.mode), char(region.flat_segs), char(bool(region.head_eip))};
+    uint32_t eip = region.head_eip.value_or(0);
+    k.append(reinterpret_cast<const char*>(&eip), sizeof eip);
     for (const RegionMember& m : region.members) {
         k.append(reinterpret_cast<const char*>(&m.offset), sizeof m.offset);
         uint32_t n = uint32_t(m.insns.size());

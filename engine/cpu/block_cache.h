@@ -85,6 +85,9 @@ struct Block {
     // Segments flat (flat_segments()) when the region was formed: its code assumes they still
     // are, which lets it leave out their base and limit checks.
     uint8_t flat_segs = 0;
+    // The head's EIP when the region formed: its code is specialised for it (it runs only at
+    // that EIP, so each member's EIP and each branch target are constants).
+    uint32_t region_eip = 0;
 
     // Leaves the block without compiled code and region (it is tiered again once hot); the
     // caller keeps the code alive while it may still be running.

@@ -260,6 +260,7 @@ void Interpreter::form_region(Block& head) {
     head.region.assign(1, &head);
     head.entry = 0;
     head.flat_segs = head.mode == CodeMode::Prot32 ? flat_segments(c_) : 0;
+    head.region_eip = c_.s.eip;
     uintptr_t page = uintptr_t(head.start) & ~uintptr_t(kPageSize - 1);
     uint32_t linear = c_.s.seg[CS].base + c_.s.eip;
     if (head.mode == CodeMode::Prot32) {

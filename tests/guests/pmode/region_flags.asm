@@ -1,6 +1,7 @@
-; The arithmetic flags at an exit from the middle of a hot loop. Each loop below runs 40 times
-; with a data-dependent branch and a DEC ECX / JNZ back edge, so guest_region_pmode_region_flags
-; compiles it as a region (Block::region) after its third run. Inside every iteration a load
+; The arithmetic flags at an exit from the middle of a hot loop, and (loop 7) at a hot loop's
+; head. Each loop below runs 40 times with a data-dependent branch and a DEC ECX / JNZ back edge
+; (loop 7: DEC ECX, CMOVZ, DEC EDX, JNZ), so guest_region_pmode_region_flags compiles it as a
+; region (Block::region) after its third run. Inside every iteration of loops 1 to 6 a load
 ; alternates between two addresses 1 MiB apart: the soft TLB is direct-mapped (256 entries
 ; indexed by linear address bits 12..19, engine/cpu/cpu.h kTlbSize), so the two evict each
 ; other and every such load misses. A TLB miss that nothing of its instruction precedes leaves
@@ -25,17 +26,31 @@
 ;     SETO on one side, PUSHFD on the other, all six flags.
 ;  6. SHL by 1, then DEC of a data register (OF at ECX = 30, ZF at 10, SF below), then the load:
 ;     CMOVS, PUSHFD and SBB (the SHL's CF, kept by the DEC): all six flags.
-; What was read goes to a log (LOGn, 4 bytes per iteration, 8 for loop 6); each log is then
-; hashed (FNV-1a on dwords, a bijection per step: any single wrong entry changes the hash) to
-; RESULTS + 4n, and EAX = RESULTS = their sum, whose ADD leaves the final flags. Nothing reads a
-; flag the SDM leaves undefined. The expected values come from a Python model of the six loops
+; Loop 7 has no access that misses: it reads and writes only the logs' page (in the TLB since
+; loop 1, for reads since a load before the loop) and the stack's (since loop 1's PUSHFD and POP),
+; so a region compiled from it runs all its iterations without leaving.
+; Compiled code that keeps a loop's flags lazily does not compute the flags the back edge brings
+; to the head; a read of them there must rebuild them from the previous iteration's inputs (the
+; flags on entry in iteration 0), and here every read is in compiled code:
+;  7. The head reads, before anything writes a flag, what the iteration before left: OF SF ZF AF
+;     PF from a DEC EDX after the counting DEC ECX (EDX starts at 0x80000000 + 26, so OF comes
+;     once, at iteration 27, SF for iterations 1 to 26, AF at 11 and 27; CMOVZ, from the DEC
+;     ECX, makes EDX 1 at the end so that JNZ leaves with it), CF from the LCG's ADD before them
+;     (the carry out, 12 times; the DECs keep CF): SETC SETO SETS SETP, LAHF and SETZ, then JC
+;     (ends the block); on the no-carry side ADC, on the carry side PUSHFD (all six flags), then
+;     SBB. After the loop, PUSHFD reads the last DEC's and ADD's flags where the loop is left.
+; What was read goes to a log (LOGn, 4 bytes per iteration, 8 for loop 6, 12 for loop 7); each
+; log is then hashed (FNV-1a on dwords, a bijection per step: any single wrong entry changes the
+; hash) to RESULTS + 4n, and EAX = RESULTS = their sum, whose ADD leaves the final flags. Nothing
+; reads a flag the SDM leaves undefined. The expected values come from a Python model of the loops
 ; written from the SDM flag definitions (not from the emulator), which tracks undefined flags as
 ; unknown and refuses to read them.
 ;
 ; Addresses: code from 0x7C00 (TLB entries 0x07..0x08), RESULTS 0x5000 (0x05), the logs
 ; 0x10000..0x10FFF (0x10), the stack below 0x90000 (0x8F); the load pairs (TLB entry):
 ; 1: 0x100000/0x200000 (0x00)  2: 0x020000/0x120000 (0x20)  3: 0x340000/0x440000 (0x40)
-; 4: 0x560000/0x660000 (0x60)  5: 0x780000/0x880000 (0x80)  6: 0x1A0000/0x2A0000 (0xA0).
+; 4: 0x560000/0x660000 (0x60)  5: 0x780000/0x880000 (0x80)  6: 0x1A0000/0x2A0000 (0xA0); loop 7
+; only reads and writes LOG7 (0x10C00..0x10DE3) and pushes and pops.
 ;
 ; The logs' entries below: loop 1's first (the ADD before the loop: CF ZF AF PF), iteration 25's
 ; (DEC 0x10 -> 0xF: AF PF, CF from the ADD) and the one after the loop (the last DEC's ZF PF, the
@@ -43,17 +58,27 @@
 ; loop 3's no-carry (OF SF PF) and carry (ZF = 0, SF != OF, PF = 0) sides; loop 4's fitting
 ; (+ ECX 40 + 0) and overflowing (the product - ECX 39 - 1) iterations; loop 5's JS (OF SF AF
 ; PF, CF = 0) and JNS (LAHF 0x12, OF) sides; loop 6's ECX = 30 (OF AF PF), ECX = 10 (ZF PF CF)
-; and ECX = 6 (SF PF CF: EAX = -4 - 6 - 1) iterations.
+; and ECX = 6 (SF PF CF: EAX = -4 - 6 - 1) iterations; loop 7's iteration 0 (the entry flags
+; CF ZF AF PF: SETC SETP, LAHF 0x57 and SETZ 1, PUSHFD 0x55, then 0x3956C25B - 0x8000001A - 1),
+; iteration 1 (SF: LAHF 0x82, then the LCG's first value 0xB22A13FE + 0x80000019 + 0), iteration
+; 11 (SF AF PF CF from DEC 0x80000010), iteration 27 (OF AF PF CF from DEC 0x80000000: LAHF
+; 0x17, PUSHFD 0x815) and the one after the loop (ZF PF from DEC 1, CF from the last ADD).
 ;
-; expect: exit=halt ecx=0 eax=0xc9568569 mem32[0x5000]=0xc9568569 flags&0x8d5=0x884
+; expect: exit=halt ecx=0 eax=0x64ab989c mem32[0x5000]=0x64ab989c flags&0x8d5=0x805
 ; expect: mem32[0x5004]=0xa14d9874 mem32[0x5008]=0x5b32c8da mem32[0x500c]=0xc9b0dc35
 ; expect: mem32[0x5010]=0xc90bedc5 mem32[0x5014]=0xe5f57311 mem32[0x5018]=0x5423e710
+; expect: mem32[0x501c]=0x9b551333
 ; expect: mem32[0x10000]=0x55 mem32[0x10064]=0x15 mem32[0x100a0]=0x44
 ; expect: mem32[0x10200]=0x85a38fd5 mem32[0x10250]=0x85a2c2d3
 ; expect: mem32[0x1040c]=0x01000101 mem32[0x1041c]=0x00010101
 ; expect: mem32[0x10600]=0x299f31f8 mem32[0x10604]=0xc324616a
 ; expect: mem32[0x10800]=0x894 mem32[0x10814]=0x1201
 ; expect: mem32[0x10a50]=0x814 mem32[0x10af0]=0x45 mem32[0x10b10]=0x85 mem32[0x10b14]=0xfffffff5
+; expect: mem32[0x10c00]=0x01000001 mem32[0x10c04]=0x00555701 mem32[0x10c08]=0xb956c240
+; expect: mem32[0x10c0c]=0x00010000 mem32[0x10c10]=0x8200 mem32[0x10c14]=0x322a1417
+; expect: mem32[0x10c84]=0x01010001 mem32[0x10c88]=0x959700
+; expect: mem32[0x10d44]=0x01000101 mem32[0x10d48]=0x08151700 mem32[0x10d4c]=0x87d935d8
+; expect: mem32[0x10de0]=0x45
 %include "pmode.inc"
 bits 16
 org LOAD_ADDR
@@ -67,6 +92,7 @@ LOG3 equ 0x10400                        ; N dwords
 LOG4 equ 0x10600                        ; N dwords
 LOG5 equ 0x10800                        ; N dwords
 LOG6 equ 0x10a00                        ; 2N dwords
+LOG7 equ 0x10c00                        ; 3N + 1 dwords
 
 ; pair a, b, value_a, value_b: the two addresses a loop's load alternates between (1 MiB apart:
 ; one TLB entry) and what they hold. ESI = a, EDI = b; each iteration's XCHG ESI, EDI (which
@@ -275,6 +301,49 @@ loop6:
     mov [ebp + 4], eax
     next_iteration loop6, 8
 
+; ---- 7. no misses: the flags from the iteration before, read in compiled code ---------------
+    mov ebx, 0x3956c25b                 ; the LCG
+    mov edx, 0x80000000 + 26            ; the back edge's DEC: 0x80000000 at iteration 26 (OF)
+    mov esi, 1
+    mov ebp, LOG7
+    mov edi, [ebp]                      ; the TLB entry of the logs' page for reads too
+    mov ecx, N
+    mov eax, 1
+    add eax, -1                         ; what iteration 0 reads: CF ZF AF PF
+loop7:                                  ; the DEC EDX (OF SF ZF AF PF) and the ADD (CF) before
+    setc [ebp]
+    seto [ebp + 1]
+    sets [ebp + 2]
+    setp [ebp + 3]
+    lahf                                ; AH = SF ZF 0 AF 0 PF 1 CF
+    setz al                             ; 0 (JNZ came back) but in iteration 0
+    movzx eax, ax
+    mov [ebp + 4], eax
+    jc .carry                           ; ends the block
+    mov eax, ebx
+    adc eax, edx                        ; CF = 0 here
+    jmp .next
+.carry:
+    pushfd                              ; all six flags
+    mov eax, ebx
+    sbb eax, edx                        ; CF = 1 here
+    pop edi
+    and edi, ARITH
+    shl edi, 16
+    or [ebp + 4], edi
+.next:
+    mov [ebp + 8], eax                  ; log: the flags, then EBX + EDX + CF or EBX - EDX - CF
+    lcg ebx                             ; its ADD's CF: the carry out
+    lea ebp, [ebp + 12]
+    dec ecx
+    cmovz edx, esi                      ; ECX = 0: the DEC below gives 0 and the loop is done
+    dec edx                             ; OF SF ZF AF PF; CF stays the ADD's
+    jnz loop7
+    pushfd                              ; the last DEC (ZF PF) and ADD (CF), LOG7 + 12N
+    pop edx
+    and edx, ARITH
+    mov [ebp], edx
+
 ; ---- the logs' hashes and their sum ----------------------------------------------------------
     hash_log LOG1, N + 1, RESULTS + 4
     hash_log LOG2, N, RESULTS + 8
@@ -282,12 +351,14 @@ loop6:
     hash_log LOG4, N, RESULTS + 16
     hash_log LOG5, N, RESULTS + 20
     hash_log LOG6, 2 * N, RESULTS + 24
+    hash_log LOG7, 3 * N + 1, RESULTS + 28
     mov eax, [RESULTS + 4]
     add eax, [RESULTS + 8]
     add eax, [RESULTS + 12]
     add eax, [RESULTS + 16]
     add eax, [RESULTS + 20]
-    add eax, [RESULTS + 24]             ; the final flags
+    add eax, [RESULTS + 24]
+    add eax, [RESULTS + 28]             ; the final flags
     mov [RESULTS], eax
     cli
     hlt
