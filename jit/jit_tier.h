@@ -29,12 +29,6 @@ struct JitOptions {
     // seen to run after it are known by then and its code covers them too (Block::region).
     uint32_t jit_threshold = 0;
     std::string cache_dir; // persistent code cache; empty: none
-    // tiered: LLVM is loaded only once this many times a block has reached the threshold (about
-    // threshold x load_after block runs). Loading it next to the vCPU costs a short session
-    // (the 40 ms SeaBIOS boot) ~10 % through page faults and TLB shootdowns; sessions that run
-    // long enough for compiled code to pay off get it a few milliseconds later. 0: at once.
-    uint64_t load_after = kDefaultLoadAfter;
-    static constexpr uint64_t kDefaultLoadAfter = 50000;
 };
 
 struct JitStats {

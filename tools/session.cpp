@@ -16,9 +16,8 @@ void add_session_options(CLI::App* cmd, SessionOptions& opts) {
 
 void add_exec_options(CLI::App* cmd, ExecOptions& o) {
     cmd->add_option("--exec", o.exec,
-                    "Engine: tiered (default: interpret, compile hot blocks in the background "
-                    "once the session runs long enough), interp, or jit (compile every block "
-                    "before it runs)")
+                    "Engine: tiered (default: interpret while another thread loads LLVM and "
+                    "compiles hot blocks), interp, or jit (compile every block before it runs)")
         ->check(CLI::IsMember({"interp", "jit", "tiered"}));
     cmd->add_option("--jit-cache", o.jit_cache,
                     "Persistent JIT code cache: on (default, $XDG_CACHE_HOME/rr86 or "

@@ -210,6 +210,10 @@ void Interpreter::run() {
     c_.end_block = false;
 }
 
+// Member `i` of the code `b` ran. Code compiled without a region (the tier became ready between
+// run_either's check and its request, so no region formed) covers `b` alone.
+static Block* member(Block& b, unsigned i) { return b.region.empty() ? &b : b.region[i]; }
+
 // Compiled code does per instruction exactly what run_block does, but has no budget check: it
 // runs only when the whole block fits, else the interpreter stops at the exact icount. It also
 // assumes end_block clear, no asynchronous request in flight (jit/cpu_promotion.h) and nothing
@@ -233,7 +237,7 @@ void Interpreter::run() {
                 !c_.async_poll && !c_.nmi_pending && !(c_.intr && (c_.s.eflags & fl::IF))) {
                 uint32_t r = fn(c_, b.entry);
                 if (r & 1) {
-                    bp = b.region[r >> 1];
+                    bp = member(b, r >> 1);
                     return true;
                 }
                 if (r == 0) return false;
@@ -244,7 +248,7 @@ void Interpreter::run() {
                     return run_block(b);
                 }
                 uint32_t v = r >> 1;
-                bp = b.region[v & 15];
+                bp = member(b, v & 15);
                 return resume_block(*bp, (v >> 4) - 1);
             }
         }

@@ -39,18 +39,30 @@
 ;     (the carry out, 12 times; the DECs keep CF): SETC SETO SETS SETP, LAHF and SETZ, then JC
 ;     (ends the block); on the no-carry side ADC, on the carry side PUSHFD (all six flags), then
 ;     SBB. After the loop, PUSHFD reads the last DEC's and ADD's flags where the loop is left.
-; What was read goes to a log (LOGn, 4 bytes per iteration, 8 for loop 6, 12 for loop 7); each
-; log is then hashed (FNV-1a on dwords, a bijection per step: any single wrong entry changes the
-; hash) to RESULTS + 4n, and EAX = RESULTS = their sum, whose ADD leaves the final flags. Nothing
-; reads a flag the SDM leaves undefined. The expected values come from a Python model of the loops
-; written from the SDM flag definitions (not from the emulator), which tracks undefined flags as
-; unknown and refuses to read them.
+;  8. Loop 7's way back goes through a region exit switch that also lists the head from the
+;     head's own block (the flags there: the head's, unchanged), and with one edge per way back
+;     the pass defers the first of them: that edge, which keeps every flag, so loop 7's reads
+;     are never rebuilt. Loop 8 is one block (SETC SETS SETZ SETBE, CMOVC, ADD, INC ECX, JNZ;
+;     nothing in it that writes flags reads them, or the back edge's flags would not be a merge
+;     the pass takes), so it has one way back, bringing the INC's flags (OF SF ZF AF PF; ECX
+;     counts up from -40, so SF but in the last iteration) with CF from the ADD (a 0x9E3779B9
+;     step: the carry out 25 times of 40).
+;     The head reads each iteration's CF SF ZF (CF, SF, ZF, CF | ZF) and CMOVC reads CF; the
+;     entry flags (CF ZF AF PF) differ from them from iteration 1 on, so a read of them instead
+;     of the previous iteration's flags changes the log.
+; What was read goes to a log (LOGn, 4 bytes per iteration, 8 for loops 6 and 8, 12 for loop 7);
+; each log is then hashed (FNV-1a on dwords, a bijection per step: any single wrong entry changes
+; the hash) to RESULTS + 4n, and EAX = RESULTS = the sum of loops 1 to 7's, whose ADD leaves the
+; final flags (loop 8's hash is not in it). Nothing reads a flag the SDM leaves undefined. The
+; expected values come from a Python model of the loops written from the SDM flag definitions (not
+; from the emulator), which tracks undefined flags as unknown and refuses to read them.
 ;
 ; Addresses: code from 0x7C00 (TLB entries 0x07..0x08), RESULTS 0x5000 (0x05), the logs
 ; 0x10000..0x10FFF (0x10), the stack below 0x90000 (0x8F); the load pairs (TLB entry):
 ; 1: 0x100000/0x200000 (0x00)  2: 0x020000/0x120000 (0x20)  3: 0x340000/0x440000 (0x40)
 ; 4: 0x560000/0x660000 (0x60)  5: 0x780000/0x880000 (0x80)  6: 0x1A0000/0x2A0000 (0xA0); loop 7
-; only reads and writes LOG7 (0x10C00..0x10DE3) and pushes and pops.
+; only reads and writes LOG7 (0x10C00..0x10DE3) and pushes and pops, loop 8 only writes LOG8
+; (0x10E00..0x10F3F).
 ;
 ; The logs' entries below: loop 1's first (the ADD before the loop: CF ZF AF PF), iteration 25's
 ; (DEC 0x10 -> 0xF: AF PF, CF from the ADD) and the one after the loop (the last DEC's ZF PF, the
@@ -62,7 +74,9 @@
 ; CF ZF AF PF: SETC SETP, LAHF 0x57 and SETZ 1, PUSHFD 0x55, then 0x3956C25B - 0x8000001A - 1),
 ; iteration 1 (SF: LAHF 0x82, then the LCG's first value 0xB22A13FE + 0x80000019 + 0), iteration
 ; 11 (SF AF PF CF from DEC 0x80000010), iteration 27 (OF AF PF CF from DEC 0x80000000: LAHF
-; 0x17, PUSHFD 0x815) and the one after the loop (ZF PF from DEC 1, CF from the last ADD).
+; 0x17, PUSHFD 0x815) and the one after the loop (ZF PF from DEC 1, CF from the last ADD);
+; loop 8's iterations 0 (the entry's CF ZF: CMOVC takes EDX = 0x7F4A7C15), 1 (CF SF: EDX + the
+; step), 2 (SF: EDI stays) and 39 (CF SF; ECX = -1).
 ;
 ; expect: exit=halt ecx=0 eax=0x64ab989c mem32[0x5000]=0x64ab989c flags&0x8d5=0x805
 ; expect: mem32[0x5004]=0xa14d9874 mem32[0x5008]=0x5b32c8da mem32[0x500c]=0xc9b0dc35
@@ -79,6 +93,10 @@
 ; expect: mem32[0x10c84]=0x01010001 mem32[0x10c88]=0x959700
 ; expect: mem32[0x10d44]=0x01000101 mem32[0x10d48]=0x08151700 mem32[0x10d4c]=0x87d935d8
 ; expect: mem32[0x10de0]=0x45
+; expect: mem32[0x5020]=0xc4c5354b
+; expect: mem32[0x10e00]=0x01010001 mem32[0x10e04]=0x7f4a7c15 mem32[0x10e08]=0x01000101
+; expect: mem32[0x10e0c]=0x1d81f5ce mem32[0x10e10]=0x00000100 mem32[0x10e14]=0x1d81f5ce
+; expect: mem32[0x10f38]=0x01000101 mem32[0x10f3c]=0x99be0744
 %include "pmode.inc"
 bits 16
 org LOAD_ADDR
@@ -93,6 +111,7 @@ LOG4 equ 0x10600                        ; N dwords
 LOG5 equ 0x10800                        ; N dwords
 LOG6 equ 0x10a00                        ; 2N dwords
 LOG7 equ 0x10c00                        ; 3N + 1 dwords
+LOG8 equ 0x10e00                        ; 2N dwords
 
 ; pair a, b, value_a, value_b: the two addresses a loop's load alternates between (1 MiB apart:
 ; one TLB entry) and what they hold. ESI = a, EDI = b; each iteration's XCHG ESI, EDI (which
@@ -344,6 +363,26 @@ loop7:                                  ; the DEC EDX (OF SF ZF AF PF) and the A
     and edx, ARITH
     mov [ebp], edx
 
+; ---- 8. one block, one way back: the INC's flags and the ADD's CF, read at the head ----------
+    mov ebx, 0x9e3779b9                 ; the step
+    mov edx, 0x7f4a7c15                 ; the sum
+    mov edi, 0x6a09e667                 ; CMOVC's
+    mov ebp, LOG8
+    mov ecx, -N                         ; INC ECX: SF until the last iteration
+    mov eax, 1
+    add eax, -1                         ; what iteration 0 reads: CF ZF AF PF
+loop8:                                  ; the INC ECX (OF SF ZF AF PF) and the ADD (CF) before
+    setc [ebp]
+    sets [ebp + 1]
+    setz [ebp + 2]                      ; 0 (JNZ came back) but in iteration 0
+    setbe [ebp + 3]                     ; CF | ZF
+    cmovc edi, edx                      ; CF: the sum that the ADD before carried out of
+    mov [ebp + 4], edi                  ; log: the flags, then EDI
+    add edx, ebx                        ; CF: the carry out, which the INC keeps
+    lea ebp, [ebp + 8]
+    inc ecx
+    jnz loop8
+
 ; ---- the logs' hashes and their sum ----------------------------------------------------------
     hash_log LOG1, N + 1, RESULTS + 4
     hash_log LOG2, N, RESULTS + 8
@@ -352,6 +391,7 @@ loop7:                                  ; the DEC EDX (OF SF ZF AF PF) and the A
     hash_log LOG5, N, RESULTS + 20
     hash_log LOG6, 2 * N, RESULTS + 24
     hash_log LOG7, 3 * N + 1, RESULTS + 28
+    hash_log LOG8, 2 * N, RESULTS + 32
     mov eax, [RESULTS + 4]
     add eax, [RESULTS + 8]
     add eax, [RESULTS + 12]
