@@ -8,7 +8,6 @@
 #include <llvm/IR/PatternMatch.h>
 #include <llvm/Transforms/Utils/BasicBlockUtils.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -100,9 +99,9 @@ class MaybeBits {
 // InstCombine then drops what they computed.
 class FlagPruner {
   public:
-    explicit FlagPruner(llvm::Function& fn) : maybe(fn) {}
-    void run(llvm::Function& fn) {
-        for (llvm::BasicBlock& bb : fn)
+    explicit FlagPruner(llvm::Function& fn) : fn_(fn), maybe(fn) {}
+    void run() {
+        for (llvm::BasicBlock& bb : fn_)
             for (llvm::Instruction& in : bb)
                 if (in.getOpcode() == llvm::Instruction::And && in.getType()->isIntegerTy(32))
                     if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(in.getOperand(1)))
@@ -127,6 +126,7 @@ class FlagPruner {
             }
         }
     }
+    llvm::Function& fn_;
     MaybeBits maybe;
 };
 
@@ -224,12 +224,18 @@ class LoopFlagDeferral {
         return false;
     }
 
-    // The edges into the head that carry `b` (its back edges, for this pass).
+    // The edges into the head that carry `b` (its back edges, for this pass), and the head phis
+    // that hold a value of the previous iteration (the same value on every one of those edges).
     struct Back {
         llvm::Value* b;
         llvm::SmallPtrSet<llvm::BasicBlock*, 4> from;
+        std::unordered_map<const llvm::Value*, llvm::PHINode*> carriers;
         bool is(const llvm::PHINode& q, unsigned i) const {
             return from.count(q.getIncomingBlock(i));
+        }
+        llvm::PHINode* carrier(const llvm::Value* v) const {
+            auto it = carriers.find(v);
+            return it == carriers.end() ? nullptr : it->second;
         }
     };
     // What a head phi holds on every back edge, if it is one value.
@@ -242,13 +248,6 @@ class LoopFlagDeferral {
         }
         return v;
     }
-    // A head phi holding `v` of the previous iteration.
-    static llvm::PHINode* carrier(const llvm::Value* v, const llvm::PHINode& p, const Back& back) {
-        for (const llvm::PHINode& q : p.getParent()->phis())
-            if (&q != &p && &q != v && back_value(q, back) == v)
-                return const_cast<llvm::PHINode*>(&q);
-        return nullptr;
-    }
 
     // How B is rebuilt at a read: each value it reads is P0 (for p), itself (from before the
     // head), an input a head phi carries (preferred: it costs nothing), an instruction rebuilt
@@ -256,15 +255,16 @@ class LoopFlagDeferral {
     // only set bits a later mask clears are left out (read as 0): B's tree still holds the
     // flags of the iteration's every instruction, which the side exits needed.
     struct Plan {
-        std::vector<llvm::Instruction*> rebuilt;           // operands before users
-        std::vector<llvm::Value*> new_inputs;              // carried by new phis
+        std::vector<llvm::Instruction*> rebuilt;                      // operands before users
+        std::vector<llvm::Value*> new_inputs;                         // carried by new phis
+        std::vector<std::pair<llvm::Value*, llvm::PHINode*>> carried; // by existing head phis
         std::set<std::pair<llvm::Value*, unsigned>> zeros; // (rebuilt, operand) read as 0
         bool ok = true;
     };
     bool rebuildable(const llvm::Value* v, const llvm::PHINode& p, const Back& back) {
         auto* in = llvm::dyn_cast<llvm::Instruction>(v);
         if (!in || !inside(in, *p.getParent()) || llvm::isa<llvm::PHINode>(in)) return false;
-        if (in != back.b && carrier(in, p, back)) return false;
+        if (in != back.b && back.carrier(in)) return false;
         if (auto* call = llvm::dyn_cast<llvm::IntrinsicInst>(in))
             return !call->mayReadOrWriteMemory() && llvm::isSafeToSpeculativelyExecute(in);
         return (llvm::isa<llvm::BinaryOperator>(in) || llvm::isa<llvm::CmpInst>(in) ||
@@ -276,10 +276,11 @@ class LoopFlagDeferral {
         // The rebuildable instructions B reaches, users before operands, and the bits of each
         // that some user needs.
         std::vector<llvm::Instruction*> order;
+        llvm::SmallPtrSet<llvm::Value*, 32> ordered;
         std::unordered_map<llvm::Value*, uint32_t> demanded{{back.b, ~0u}};
         std::function<void(llvm::Value*)> visit = [&](llvm::Value* v) {
             auto* in = llvm::cast<llvm::Instruction>(v);
-            if (std::find(order.begin(), order.end(), in) != order.end()) return;
+            if (!ordered.insert(in).second) return;
             for (llvm::Value* op : in->operands())
                 if (rebuildable(op, p, back) && order.size() < 4 * kMaxRebuilt) visit(op);
             order.push_back(in);
@@ -313,8 +314,11 @@ class LoopFlagDeferral {
                 out.ok = dt_.dominates(in, p.getParent());
                 return;
             }
-            if (!std::count(order.begin(), order.end(), in)) {
-                if (!carrier(in, p, back)) out.new_inputs.push_back(in);
+            if (!ordered.count(in)) {
+                if (llvm::PHINode* q = back.carrier(in))
+                    out.carried.emplace_back(in, q);
+                else
+                    out.new_inputs.push_back(in);
                 out.ok = out.new_inputs.size() <= kMaxNewInputs;
                 return;
             }
@@ -356,9 +360,12 @@ class LoopFlagDeferral {
             best = Back{v, {}};
             best_edges = edges;
         }
-        if (best)
-            for (unsigned i = 0; i < p.getNumIncomingValues(); ++i)
-                if (p.getIncomingValue(i) == best->b) best->from.insert(p.getIncomingBlock(i));
+        if (!best) return best;
+        for (unsigned i = 0; i < p.getNumIncomingValues(); ++i)
+            if (p.getIncomingValue(i) == best->b) best->from.insert(p.getIncomingBlock(i));
+        for (llvm::PHINode& q : p.getParent()->phis())
+            if (llvm::Value* v = back_value(q, *best); &q != &p && v && v != &q)
+                best->carriers.emplace(v, &q);
         return best;
     }
 
@@ -394,10 +401,8 @@ class LoopFlagDeferral {
                                p.getIncomingBlock(i));
             previous[v] = q;
         }
-        for (llvm::Instruction* in : pl.rebuilt)
-            for (llvm::Value* op : in->operands())
-                if (inside(op, *head) && !previous.count(op) && !llvm::is_contained(pl.rebuilt, op))
-                    previous[op] = carrier(op, p, *back);
+        for (auto [v, q] : pl.carried)
+            previous[v] = q;
 
         llvm::SmallVector<llvm::Use*, 16> uses;
         for (llvm::Use& u : p.uses())
@@ -465,7 +470,7 @@ class LoopFlagDeferral {
 
 } // namespace
 
-void prune_dead_flags(llvm::Function& fn) { FlagPruner(fn).run(fn); }
+void prune_dead_flags(llvm::Function& fn) { FlagPruner(fn).run(); }
 
 void defer_loop_flags(llvm::Function& fn) { LoopFlagDeferral(fn).run(); }
 
