@@ -853,6 +853,29 @@ void tag_alias_scopes(llvm::Function& fn) {
     }
 }
 
+// A phi's incoming select whose condition a branch on the way in has already decided takes
+// that side. A loop's exits then each store the EIP they know, instead of the way round
+// computing the one the exit would store (CorrelatedValuePropagation misses these).
+static void fold_decided_selects(llvm::Function& fn) {
+    for (llvm::BasicBlock& bb : fn)
+        for (llvm::PHINode& phi : bb.phis())
+            for (unsigned i = 0; i < phi.getNumIncomingValues(); ++i) {
+                auto* sel = llvm::dyn_cast<llvm::SelectInst>(phi.getIncomingValue(i));
+                llvm::BasicBlock* to = &bb;
+                unsigned steps = 0;
+                for (llvm::BasicBlock* from = phi.getIncomingBlock(i); sel && from && steps < 16;
+                     to = from, from = from->getSinglePredecessor(), ++steps) {
+                    auto* br = llvm::dyn_cast<llvm::BranchInst>(from->getTerminator());
+                    if (!br || !br->isConditional() || br->getCondition() != sel->getCondition() ||
+                        br->getSuccessor(0) == br->getSuccessor(1))
+                        continue;
+                    phi.setIncomingValue(i, br->getSuccessor(0) == to ? sel->getTrueValue()
+                                                                      : sel->getFalseValue());
+                    break;
+                }
+            }
+}
+
 void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
@@ -941,9 +964,11 @@ void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
         fpm.addPass(llvm::InstCombinePass());
         fpm.addPass(llvm::SinkingPass());
         fpm.addPass(llvm::SimplifyCFGPass());
+        fpm.addPass(llvm::EarlyCSEPass(true));
         fpm.addPass(llvm::DSEPass());
         fpm.run(block_fn, fam);
     }
+    fold_decided_selects(block_fn);
 }
 
 } // namespace rr86::jit

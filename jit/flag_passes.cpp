@@ -140,7 +140,8 @@ class FlagPruner {
 // while the code keeps coming back through B's edges: P is `(P0 & K) | R_prev` after the first
 // time, P0 being the value it had when it came in another way. So this pass
 //  - adds phis at the head for P0, for `first` (false on the edges carrying B) and for the
-//    previous values of the few inputs R is computed from (reusing a head phi that carries one);
+//    previous values of the few inputs R is computed from (reusing a head phi that carries one,
+//    or undoing the step of a head phi that moves by a constant: ECX + 1 for DEC ECX);
 //  - makes each read of P that only keeps bits that cannot change (`P & C`: the next flag
 //    merge) read P0 instead, which the loop does not change;
 //  - and rebuilds `first ? P0 : B(P0, previous inputs)` before every other read (on a cold exit
@@ -258,6 +259,7 @@ class LoopFlagDeferral {
         std::vector<llvm::Instruction*> rebuilt;                      // operands before users
         std::vector<llvm::Value*> new_inputs;                         // carried by new phis
         std::vector<std::pair<llvm::Value*, llvm::PHINode*>> carried; // by existing head phis
+        std::vector<std::pair<llvm::PHINode*, llvm::BinaryOperator*>> undone; // (head phi, step)
         std::set<std::pair<llvm::Value*, unsigned>> zeros; // (rebuilt, operand) read as 0
         bool ok = true;
     };
@@ -317,6 +319,8 @@ class LoopFlagDeferral {
             if (!ordered.count(in)) {
                 if (llvm::PHINode* q = back.carrier(in))
                     out.carried.emplace_back(in, q);
+                else if (llvm::BinaryOperator* step = invertible_step(in, p, back))
+                    out.undone.emplace_back(llvm::cast<llvm::PHINode>(in), step);
                 else
                     out.new_inputs.push_back(in);
                 out.ok = out.new_inputs.size() <= kMaxNewInputs;
@@ -329,6 +333,24 @@ class LoopFlagDeferral {
         keep(back.b);
         out.ok = out.ok && out.rebuilt.size() <= kMaxRebuilt;
         return out;
+    }
+
+    // For a head phi `v` other than `p` that steps by a constant on every back edge (ESI += 4,
+    // ECX -= 1), that step: the previous iteration's value is then the current one with the
+    // step undone, and needs no phi (which would hold a second copy of a counter in a register).
+    static llvm::BinaryOperator* invertible_step(llvm::Value* v, const llvm::PHINode& p,
+                                                 const Back& back) {
+        auto* q = llvm::dyn_cast<llvm::PHINode>(v);
+        if (!q || q == &p || q->getParent() != p.getParent()) return nullptr;
+        auto* step = llvm::dyn_cast_or_null<llvm::BinaryOperator>(back_value(*q, back));
+        if (!step || step->getOperand(0) != q || !llvm::isa<llvm::ConstantInt>(step->getOperand(1)))
+            return nullptr;
+        switch (step->getOpcode()) {
+        case llvm::Instruction::Add:
+        case llvm::Instruction::Sub:
+        case llvm::Instruction::Xor: return step;
+        default: return nullptr;
+        }
     }
 
     // The bits of `p` that an assumption in its block says are clear (`(p & c) == 0`): they
@@ -448,6 +470,12 @@ class LoopFlagDeferral {
     static llvm::Value* rebuild(llvm::Value* b, std::unordered_map<llvm::Value*, llvm::Value*> map,
                                 const Plan& pl, llvm::Value* first, llvm::Value* p0,
                                 llvm::Instruction* at) {
+        for (auto [q, step] : first ? pl.undone : decltype(pl.undone){}) {
+            auto op = step->getOpcode() == llvm::Instruction::Add   ? llvm::Instruction::Sub
+                      : step->getOpcode() == llvm::Instruction::Sub ? llvm::Instruction::Add
+                                                                    : llvm::Instruction::Xor;
+            map[q] = llvm::BinaryOperator::Create(op, q, step->getOperand(1), "prev", at);
+        }
         for (llvm::Instruction* in : pl.rebuilt) {
             llvm::Instruction* copy = in->clone();
             for (llvm::Use& op : copy->operands())

@@ -50,10 +50,17 @@
 ;     The head reads each iteration's CF SF ZF (CF, SF, ZF, CF | ZF) and CMOVC reads CF; the
 ;     entry flags (CF ZF AF PF) differ from them from iteration 1 on, so a read of them instead
 ;     of the previous iteration's flags changes the log.
+;  9. One block going round in compiled code, as loop 8, whose head reads all six flags (LAHF,
+;     SETO) that the back edge brings: the DEC ECX's OF SF ZF AF PF (AF where the result ends
+;     in 0xF, at 31 and 15) and the ADD ESI's CF. Rebuilt in compiled code, they need the
+;     previous iteration's ECX and ESI, which a compiler may recover from the current ones
+;     (ECX + 1, ESI - the step). The load that heads the loop misses the TLB when its address
+;     (from a table, by ECX) is FAR9 (at ECX 35, 27, 19, 11, 3) and at the NEAR9 after it, so
+;     the loop is also left in the middle after going round, with those flags to hand over.
 ; What was read goes to a log (LOGn, 4 bytes per iteration, 8 for loops 6 and 8, 12 for loop 7);
 ; each log is then hashed (FNV-1a on dwords, a bijection per step: any single wrong entry changes
 ; the hash) to RESULTS + 4n, and EAX = RESULTS = the sum of loops 1 to 7's, whose ADD leaves the
-; final flags (loop 8's hash is not in it). Nothing reads a flag the SDM leaves undefined. The
+; final flags (loops 8 and 9's hashes are not in it). Nothing reads a flag the SDM leaves undefined. The
 ; expected values come from a Python model of the loops written from the SDM flag definitions (not
 ; from the emulator), which tracks undefined flags as unknown and refuses to read them.
 ;
@@ -62,7 +69,7 @@
 ; 1: 0x100000/0x200000 (0x00)  2: 0x020000/0x120000 (0x20)  3: 0x340000/0x440000 (0x40)
 ; 4: 0x560000/0x660000 (0x60)  5: 0x780000/0x880000 (0x80)  6: 0x1A0000/0x2A0000 (0xA0); loop 7
 ; only reads and writes LOG7 (0x10C00..0x10DE3) and pushes and pops, loop 8 only writes LOG8
-; (0x10E00..0x10F3F).
+; (0x10E00..0x10F3F); loop 9 writes LOG9 (0x10F40..0x10FDF) and loads 0x3C0000/0x4C0000 (0xC0).
 ;
 ; The logs' entries below: loop 1's first (the ADD before the loop: CF ZF AF PF), iteration 25's
 ; (DEC 0x10 -> 0xF: AF PF, CF from the ADD) and the one after the loop (the last DEC's ZF PF, the
@@ -76,7 +83,9 @@
 ; 11 (SF AF PF CF from DEC 0x80000010), iteration 27 (OF AF PF CF from DEC 0x80000000: LAHF
 ; 0x17, PUSHFD 0x815) and the one after the loop (ZF PF from DEC 1, CF from the last ADD);
 ; loop 8's iterations 0 (the entry's CF ZF: CMOVC takes EDX = 0x7F4A7C15), 1 (CF SF: EDX + the
-; step), 2 (SF: EDI stays) and 39 (CF SF; ECX = -1).
+; step), 2 (SF: EDI stays) and 39 (CF SF; ECX = -1); loop 9's iterations 0 (the entry's CF ZF
+; AF PF), 5 (left at FAR9: CF), 9 (AF CF, from the DEC to 31), 24 (the DEC to 16: CF, no AF)
+; and 25 (AF PF, from the DEC to 15).
 ;
 ; expect: exit=halt ecx=0 eax=0x64ab989c mem32[0x5000]=0x64ab989c flags&0x8d5=0x805
 ; expect: mem32[0x5004]=0xa14d9874 mem32[0x5008]=0x5b32c8da mem32[0x500c]=0xc9b0dc35
@@ -97,6 +106,8 @@
 ; expect: mem32[0x10e00]=0x01010001 mem32[0x10e04]=0x7f4a7c15 mem32[0x10e08]=0x01000101
 ; expect: mem32[0x10e0c]=0x1d81f5ce mem32[0x10e10]=0x00000100 mem32[0x10e14]=0x1d81f5ce
 ; expect: mem32[0x10f38]=0x01000101 mem32[0x10f3c]=0x99be0744
+; expect: mem32[0x5024]=0x2e1cb4e5 mem32[0x10f40]=0x5700 mem32[0x10f54]=0x0300
+; expect: mem32[0x10f64]=0x1300 mem32[0x10fa0]=0x0300 mem32[0x10fa4]=0x1600
 %include "pmode.inc"
 bits 16
 org LOAD_ADDR
@@ -112,6 +123,9 @@ LOG5 equ 0x10800                        ; N dwords
 LOG6 equ 0x10a00                        ; 2N dwords
 LOG7 equ 0x10c00                        ; 3N + 1 dwords
 LOG8 equ 0x10e00                        ; 2N dwords
+LOG9 equ 0x10f40                        ; N dwords
+NEAR9 equ 0x3c0000                      ; loop 9's loads: one TLB entry (0xC0)
+FAR9 equ 0x4c0000
 
 ; pair a, b, value_a, value_b: the two addresses a loop's load alternates between (1 MiB apart:
 ; one TLB entry) and what they hold. ESI = a, EDI = b; each iteration's XCHG ESI, EDI (which
@@ -383,6 +397,23 @@ loop8:                                  ; the INC ECX (OF SF ZF AF PF) and the A
     inc ecx
     jnz loop8
 
+; ---- 9. one block, going round in compiled code: all six flags read at the head -------------
+    mov esi, 0x7f4a7c15                 ; ADD ESI: CF
+    mov ebp, LOG9
+    mov ecx, N                          ; DEC ECX: AF where the result ends in 0xF
+    mov edi, [ADDR9 + 4 * N]            ; iteration 0's load address
+    mov eax, 1
+    add eax, -1                         ; what iteration 0 reads: CF ZF AF PF
+loop9:
+    mov ebx, [edi]                      ; a TLB miss at FAR9 and at the NEAR9 after it
+    lahf_seto                           ; the DEC's OF SF ZF AF PF, the ADD's CF
+    mov [ebp], eax
+    mov edi, [ADDR9 + 4 * ecx - 4]      ; the next iteration's (ECX - 1) load address
+    lea ebp, [ebp + 4]
+    add esi, 0x9e3779b9
+    dec ecx
+    jnz loop9
+
 ; ---- the logs' hashes and their sum ----------------------------------------------------------
     hash_log LOG1, N + 1, RESULTS + 4
     hash_log LOG2, N, RESULTS + 8
@@ -392,6 +423,7 @@ loop8:                                  ; the INC ECX (OF SF ZF AF PF) and the A
     hash_log LOG6, 2 * N, RESULTS + 24
     hash_log LOG7, 3 * N + 1, RESULTS + 28
     hash_log LOG8, 2 * N, RESULTS + 32
+    hash_log LOG9, N, RESULTS + 36
     mov eax, [RESULTS + 4]
     add eax, [RESULTS + 8]
     add eax, [RESULTS + 12]
@@ -402,6 +434,19 @@ loop8:                                  ; the INC ECX (OF SF ZF AF PF) and the A
     mov [RESULTS], eax
     cli
     hlt
+
+; Loop 9's load address for each value of ECX at its head: FAR9 at 35, 27, 19, 11 and 3,
+; NEAR9 otherwise.
+ADDR9:
+%assign j 0
+%rep N + 1
+%if j % 8 == 3
+    dd FAR9
+%else
+    dd NEAR9
+%endif
+%assign j j + 1
+%endrep
 
     gdt_start
     table_end gdt
