@@ -313,12 +313,13 @@ class FlatSegments {
         return 0;
     }
     // Flat values (flat_segments()): base 0 and limit 4 GiB - 1 (CS); base 0, offsets 0..4 GiB - 1,
-    // readable and writable (data). Adjacent fields are compared as one.
+    // readable and writable (data), SegCheck::flat. Adjacent fields are compared as one.
     static std::vector<std::pair<size_t, llvm::Constant*>> fields(llvm::IRBuilder<>& b,
                                                                   uint8_t segs) {
         static_assert(offsetof(Segment, limit) == offsetof(Segment, base) + 4 &&
                       offsetof(SegCheck, hi) == offsetof(SegCheck, lo) + 4 &&
-                      offsetof(SegCheck, writable) == offsetof(SegCheck, readable) + 1);
+                      offsetof(SegCheck, writable) == offsetof(SegCheck, readable) + 1 &&
+                      offsetof(SegCheck, flat) == offsetof(SegCheck, writable) + 1);
         std::vector<std::pair<size_t, llvm::Constant*>> f;
         for (unsigned i = 0; i < kNumSegs; ++i) {
             if (!(segs >> i & 1)) continue;
@@ -332,6 +333,7 @@ class FlatSegments {
                            b.getInt64(uint64_t(kFlatData.hi) << 32 | kFlatData.lo));
             f.emplace_back(segc_at(i) + offsetof(SegCheck, readable),
                            b.getInt16(uint16_t(kFlatData.writable) << 8 | kFlatData.readable));
+            f.emplace_back(segc_at(i) + offsetof(SegCheck, flat), b.getInt8(kFlatData.flat));
         }
         return f;
     }

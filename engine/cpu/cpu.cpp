@@ -62,30 +62,34 @@ void Cpu::flush_tlb_page(uint32_t linear) {
     ++tlb_epoch;
 }
 
-void Cpu::refresh_segment(unsigned i) {
-    const Segment& seg = s.seg[i];
-    SegCheck& sc = segc[i];
-    if (!protected_mode() || v86_mode()) {
+namespace {
+
+// The window and permissions the current mode checks for `seg`.
+SegCheck mode_window(const Cpu& c, const Segment& seg) {
+    if (!c.protected_mode() || c.v86_mode()) {
         // Real and virtual-8086 mode: no type checks, limits from the descriptor cache (which is
         // what lets "unreal" mode address 4 GiB after a trip through protected mode).
-        sc = {0, seg.limit, true, true};
-        return;
+        return {0, seg.limit, true, true};
     }
     bool present = seg.attr & seg_attr::P;
     bool code = seg.attr & seg_attr::CODE;
-    if (!present || !(seg.attr & seg_attr::S)) {
-        sc = {1, 0, false, false}; // null or unusable: every access faults
-        return;
-    }
-    if (code) {
-        sc = {0, seg.limit, bool(seg.attr & seg_attr::READABLE), false};
-    } else if (seg.attr & seg_attr::EXPAND_DOWN) {
+    if (!present || !(seg.attr & seg_attr::S)) return {1, 0, false, false}; // every access faults
+    if (code) return {0, seg.limit, bool(seg.attr & seg_attr::READABLE), false};
+    if (seg.attr & seg_attr::EXPAND_DOWN) {
         uint32_t hi = (seg.attr & seg_attr::DB) ? 0xffffffffu : 0xffffu;
         bool empty = seg.limit >= hi;
-        sc = {seg.limit + 1, hi, !empty, !empty && (seg.attr & seg_attr::WRITABLE)};
-    } else {
-        sc = {0, seg.limit, true, bool(seg.attr & seg_attr::WRITABLE)};
+        return {seg.limit + 1, hi, !empty, !empty && (seg.attr & seg_attr::WRITABLE)};
     }
+    return {0, seg.limit, true, bool(seg.attr & seg_attr::WRITABLE)};
+}
+
+} // namespace
+
+void Cpu::refresh_segment(unsigned i) {
+    SegCheck& sc = segc[i];
+    sc = mode_window(*this, s.seg[i]);
+    sc.flat = s.seg[i].base == 0 && sc.lo == kFlatData.lo && sc.hi == kFlatData.hi && sc.readable &&
+              sc.writable;
 }
 
 uint8_t flat_segments(const Cpu& c) {
@@ -93,10 +97,7 @@ uint8_t flat_segments(const Cpu& c) {
     for (unsigned i = 0; i < kNumSegs; ++i) {
         const Segment& seg = c.s.seg[i];
         const SegCheck& sc = c.segc[i];
-        bool f = i == CS
-                     ? seg.base == 0 && seg.limit == kFlatLimit
-                     : seg.base == 0 && sc.lo == kFlatData.lo && sc.hi == kFlatData.hi &&
-                           sc.readable == kFlatData.readable && sc.writable == kFlatData.writable;
+        bool f = i == CS ? seg.base == 0 && seg.limit == kFlatLimit : sc.flat;
         flat |= uint8_t(f) << i;
     }
     return flat;

@@ -44,6 +44,9 @@ constexpr uint32_t kTlbInvalid = 1; // never equal to a page address
 struct SegCheck {
     uint32_t lo, hi; // valid offsets lo..hi inclusive (expand-down segments have lo > 0)
     bool readable, writable;
+    // Base 0, offsets 0..4 GiB - 1, readable and writable: no check of the offset can fail for
+    // an access that stays inside one page (read_mem and write_mem's fast path).
+    bool flat;
 };
 
 struct PendingFault {
@@ -120,7 +123,7 @@ void cpu_reset(Cpu& c);
 // vol. 3 §3.2.1: base 0 and offsets up to 4 GiB - 1, and for data segments also readable and
 // writable. Compiled code may be specialised for them (Block::flat_segs).
 uint8_t flat_segments(const Cpu& c);
-constexpr SegCheck kFlatData{0, 0xffffffffu, true, true}; // segc[] of a flat data segment
+constexpr SegCheck kFlatData{0, 0xffffffffu, true, true, true}; // segc[] of a flat data segment
 constexpr uint32_t kFlatLimit = 0xffffffffu;
 
 } // namespace rr86

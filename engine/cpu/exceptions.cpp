@@ -48,6 +48,7 @@ bool deliver_real(Cpu& c, uint8_t vector) {
     c.s.eflags &= ~(fl::IF | fl::TF | fl::AC | fl::RF);
     c.s.seg[CS].selector = uint16_t(cs);
     c.s.seg[CS].base = cs << 4;
+    c.refresh_segment(CS); // SegCheck::flat depends on the base
     c.s.eip = ip & 0xffff;
     return true;
 }

@@ -36,12 +36,25 @@ bool read_linear_slow(Cpu& c, uint32_t linear, unsigned size, uint32_t& value, b
 bool write_linear_slow(Cpu& c, uint32_t linear, unsigned size, uint32_t value, bool user);
 bool read_linear64_slow(Cpu& c, uint32_t linear, uint64_t& value, bool user);
 
-template <class T> inline bool read_linear(Cpu& c, uint32_t lin, T& v) {
+// The soft TLB's hits. The entry of lin's page is compared with the page of the access's last
+// byte, so one compare also turns away an access that goes on into the next page or wraps past
+// 4 GiB: an entry only ever holds a page of its own index, and the next page has another one.
+template <class T> inline bool tlb_read(Cpu& c, uint32_t lin, T& v) {
     const TlbEntry& e = c.tlb[(lin >> 12) % kTlbSize];
-    if (e.read_tag == (lin & kPageMaskLin) && (lin & 0xfff) <= 0x1000 - sizeof(T)) {
-        std::memcpy(&v, reinterpret_cast<const void*>(e.read_add + lin), sizeof(T));
-        return true;
-    }
+    if (e.read_tag != ((lin + sizeof(T) - 1) & kPageMaskLin)) return false;
+    std::memcpy(&v, reinterpret_cast<const void*>(e.read_add + lin), sizeof(T));
+    return true;
+}
+template <class T> inline bool tlb_write(Cpu& c, uint32_t lin, T v) {
+    const TlbEntry& e = c.tlb[(lin >> 12) % kTlbSize];
+    if (e.write_tag != ((lin + sizeof(T) - 1) & kPageMaskLin)) return false;
+    std::memcpy(reinterpret_cast<void*>(e.write_add + lin), &v, sizeof(T));
+    return true;
+}
+static_assert(kTlbSize > 1, "tlb_read/tlb_write: the next page must have another entry");
+
+template <class T> inline bool read_linear(Cpu& c, uint32_t lin, T& v) {
+    if (tlb_read(c, lin, v)) return true;
     if constexpr (sizeof(T) == 8) {
         return read_linear64_slow(c, lin, v, c.s.cpl == 3);
     } else {
@@ -53,11 +66,7 @@ template <class T> inline bool read_linear(Cpu& c, uint32_t lin, T& v) {
 }
 
 template <class T> inline bool write_linear(Cpu& c, uint32_t lin, T v) {
-    const TlbEntry& e = c.tlb[(lin >> 12) % kTlbSize];
-    if (e.write_tag == (lin & kPageMaskLin) && (lin & 0xfff) <= 0x1000 - sizeof(T)) {
-        std::memcpy(reinterpret_cast<void*>(e.write_add + lin), &v, sizeof(T));
-        return true;
-    }
+    if (tlb_write(c, lin, v)) return true;
     if constexpr (sizeof(T) == 8) {
         return write_linear_slow(c, lin, 4, uint32_t(v), c.s.cpl == 3) &&
                write_linear_slow(c, lin + 4, 4, uint32_t(v >> 32), c.s.cpl == 3);
@@ -85,12 +94,17 @@ inline bool check_segment(Cpu& c, unsigned seg, uint32_t off, unsigned size, boo
     return true;
 }
 
+// A flat segment (SegCheck::flat) goes straight to the TLB: an access inside one page cannot
+// fail its offset checks (the one that wraps past 4 GiB, at offset 4 GiB - 3 for a dword, also
+// leaves the page), so a hit needs none, and the compiled code for a flat segment has none.
 template <class T> inline bool read_mem(Cpu& c, unsigned seg, uint32_t off, T& v) {
+    if (c.segc[seg].flat && tlb_read(c, off, v)) return true;
     if (!check_segment(c, seg, off, sizeof(T), false)) return false;
     return read_linear(c, c.s.seg[seg].base + off, v);
 }
 
 template <class T> inline bool write_mem(Cpu& c, unsigned seg, uint32_t off, T v) {
+    if (c.segc[seg].flat && tlb_write(c, off, v)) return true;
     if (!check_segment(c, seg, off, sizeof(T), true)) return false;
     return write_linear(c, c.s.seg[seg].base + off, v);
 }

@@ -22,12 +22,7 @@ start:
     enter_pm32 idt
 
     pm32_start
-    ; clear the directory and the table
-    cld
-    mov edi, PD
-    mov ecx, 2048
-    xor eax, eax
-    rep stosd
+    clear_pages PD, 2                       ; the directory and the table
     mov dword [PD], PT | 3                  ; present, writable
     mov dword [PD + 8], 0x400000 | 0x83     ; 4 MiB page: present, writable, PS
     ; identity map 0..4 MiB

@@ -1,12 +1,12 @@
 ; Protected-mode exceptions with their vectors, error codes and saved EIPs (SDM vol. 3 §6.13 and
 ; the exception lists of each instruction in vol. 2): selector loads (#GP/#NP/#SS with the
 ; selector as error code), segment type and limit checks, null selectors, IDT limit and
-; not-present gates (error code = vector * 8 + 2), #UD, #DE, #BR, INT3/INTO (traps: EIP after
+; not-present gates (error code = vector * 8 + 2), a flat segment's 4 GiB wrap, #UD, #DE, #BR, INT3/INTO (traps: EIP after
 ; the instruction), CR0.PG without PE, LTR of a non-TSS. The handler logs each event at
 ; 0x5000 + 16 * n: vector, error code (-1 if none), saved EIP minus the address of the
 ; instruction, and 0xAA; then it resumes after the instruction.
 ;
-; expect: exit=halt mem32[0x5400]=0x5150 cs=0x08 ss=0x10 esp=0x90000
+; expect: exit=halt mem32[0x5400]=0x5180 cs=0x08 ss=0x10 esp=0x90000
 ; expect: mem32[0x5000]=13 mem32[0x5004]=0x48 mem32[0x5008]=0 mem32[0x500c]=0xaa
 ; expect: mem32[0x5010]=11 mem32[0x5014]=0x20 mem32[0x5018]=0 mem32[0x501c]=0xaa
 ; expect: mem32[0x5020]=12 mem32[0x5024]=0x20 mem32[0x5028]=0
@@ -28,7 +28,10 @@
 ; expect: mem32[0x5120]=13 mem32[0x5124]=0x40 mem32[0x5128]=0
 ; expect: mem32[0x5130]=13 mem32[0x5134]=0x08 mem32[0x5138]=0
 ; expect: mem32[0x5140]=13 mem32[0x5144]=0 mem32[0x5148]=0
-; expect: mem32[0x5150]=0 ds=0x10 es=0x28 fs=0x30 gs=0 mem32[0x5404]=0x22
+; expect: mem32[0x5150]=13 mem32[0x5154]=0 mem32[0x5158]=0
+; expect: mem32[0x5160]=13 mem32[0x5164]=0 mem32[0x5168]=0
+; expect: mem32[0x5170]=13 mem32[0x5174]=0 mem32[0x5178]=0
+; expect: mem32[0x5180]=0 ds=0x10 es=0x28 fs=0x30 gs=0 mem32[0x5404]=0x22
 %include "pmode.inc"
 bits 16
 org LOAD_ADDR
@@ -89,6 +92,12 @@ start:
     fault_test mov ss, ax               ; #GP(0x08)
     xor ax, ax
     fault_test mov ss, ax               ; null SS: #GP(0)
+    ; The flat DS ends at 4 GiB - 1: an access whose last byte would be past it (wrapping to 0)
+    ; is #GP(0), not a read or write across the wrap (vol. 3 §5.3; with the TLB holding the
+    ; pages on both sides: tests/guests/paging/wrap_4g.asm).
+    fault_test mov eax, [0xfffffffe]
+    fault_test mov word [0xffffffff], 1
+    fault_test add [0xfffffffd], eax
     movzx eax, byte [fs:0xfff]
     mov [0x5404], eax
     cli
