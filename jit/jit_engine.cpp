@@ -19,9 +19,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <dlfcn.h>
+#include <elf.h>
 #include <fstream>
+#include <link.h>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -178,16 +181,59 @@ bool JitEngine::Core::init(const JitOptions& opts, std::string& error) {
     return true;
 }
 
+namespace {
+
+// The GNU build ID the linker put in the ELF object loaded at `base` (a hash of its contents:
+// any change to the module's code changes it), or empty.
+std::string elf_build_id(const void* base) {
+    struct Search {
+        const void* base;
+        std::string id;
+    } search{base, {}};
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, size_t, void* data) {
+            auto& s = *static_cast<Search*>(data);
+            if (reinterpret_cast<const void*>(info->dlpi_addr) != s.base) return 0;
+            for (int i = 0; i < info->dlpi_phnum; ++i) {
+                const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+                if (ph.p_type != PT_NOTE) continue;
+                const char* p = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
+                const char* end = p + ph.p_memsz;
+                while (p + sizeof(ElfW(Nhdr)) <= end) { // notes: header, name, descriptor
+                    auto* n = reinterpret_cast<const ElfW(Nhdr)*>(p);
+                    const char* name = p + sizeof(ElfW(Nhdr));
+                    const char* desc = name + ((n->n_namesz + 3) & ~3u);
+                    if (desc + n->n_descsz > end) break;
+                    if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+                        std::memcmp(name, "GNU", 4) == 0) {
+                        s.id.assign(desc, n->n_descsz);
+                        return 1;
+                    }
+                    p = desc + ((n->n_descsz + 3) & ~3u);
+                }
+            }
+            return 1;
+        },
+        &search);
+    return search.id;
+}
+
+} // namespace
+
 // What a cached object depends on besides its block: this module's code (translator and the
-// embedded semantics), LLVM, the host CPU the code was selected for, the optimisation level.
+// embedded semantics: its ELF build ID, else its bytes), LLVM, the host CPU the code was selected
+// for, the optimisation level.
 std::string JitEngine::Core::build_id() const {
     Dl_info info{};
     std::string self;
     if (dladdr(reinterpret_cast<void*>(&rr86_jit_deliver_fault), &info) && info.dli_fname) {
-        std::ifstream in(info.dli_fname, std::ios::binary);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        self = ss.str();
+        self = elf_build_id(info.dli_fbase);
+        if (self.empty()) {
+            std::ifstream in(info.dli_fname, std::ios::binary);
+            std::stringstream ss;
+            ss << in.rdbuf();
+            self = ss.str();
+        }
     }
     std::string id =
         fmt::format("{}|{}|{}|{}|{}", self, LLVM_VERSION_STRING, std::string(tm->getTargetCPU()),
