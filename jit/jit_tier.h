@@ -1,8 +1,8 @@
 // The JIT as seen from the rest of rr86: a CodeTier the interpreter hands its blocks to, loaded
 // from a separate shared module (librr86_jit.so, the only part of rr86 linked with libLLVM).
 //
-// Why a module: loading libLLVM-19 costs ~8 ms of process start-up, about a sixth of a whole
-// SeaBIOS boot. `interp` never loads it; `tiered` loads it on a background thread while the
+// Why a module: loading libLLVM-19 costs 11-15 ms of process start-up (dlopen: relocations and
+// LLVM's static constructors), a third of a whole SeaBIOS boot. `interp` never loads it; `tiered` loads it on a background thread while the
 // interpreter runs, so neither pays for LLVM on the vCPU thread. Only `jit` (compile every block
 // before it runs) waits for it.
 #pragma once
