@@ -89,10 +89,11 @@ JitTier* create_tier(const JitOptions& opts, std::string& error) {
 }
 
 // Tiered: the interpreter starts at once while another thread loads the module (dlopen with
-// libLLVM-19: 11-15 ms; then LLVM's set-up: under 3 ms); then the real tier takes over (a block already past the threshold
-// is queued at its next run). Loading at once, on the second core, is what pays best: even the
-// 40 ms SeaBIOS boot gets compiled code for its hot loops (from the disk cache, when warm) in
-// time, and waiting for blocks to get hot first only moved the load into the busy middle.
+// libLLVM-19: 11-15 ms; then LLVM's set-up: under 3 ms); then the real tier takes over (a block
+// already past the threshold is queued at its next run). Loading at once, on the second core, is
+// what pays best: even the 40 ms SeaBIOS boot gets compiled code for its hot loops (from the disk
+// cache, when warm) in time, and waiting for blocks to get hot first only moved the load into
+// the busy middle.
 // A session that ends before loading is over does not wait for it: the loading thread owns
 // what it loads from then on (rr86 leaves with _Exit).
 class BackgroundTier final : public JitTier {
