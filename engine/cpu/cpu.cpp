@@ -1,4 +1,5 @@
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/segments.h"
 
 #include <cstring>
 
@@ -75,12 +76,7 @@ SegCheck mode_window(const Cpu& c, const Segment& seg) {
     bool code = seg.attr & seg_attr::CODE;
     if (!present || !(seg.attr & seg_attr::S)) return {1, 0, false, false}; // every access faults
     if (code) return {0, seg.limit, bool(seg.attr & seg_attr::READABLE), false};
-    if (seg.attr & seg_attr::EXPAND_DOWN) {
-        uint32_t hi = (seg.attr & seg_attr::DB) ? 0xffffffffu : 0xffffu;
-        bool empty = seg.limit >= hi;
-        return {seg.limit + 1, hi, !empty, !empty && (seg.attr & seg_attr::WRITABLE)};
-    }
-    return {0, seg.limit, true, bool(seg.attr & seg_attr::WRITABLE)};
+    return data_window(seg);
 }
 
 } // namespace
