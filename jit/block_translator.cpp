@@ -961,7 +961,9 @@ void BlockTranslator::optimise(llvm::Module& m, llvm::Function& block_fn) {
     {
         // Sinking moves what only the exits use (the flags of an instruction followed by a
         // memory access, kept for that access's side exit) off the hot path; before
-        // SimplifyCFG, which merges the exits into one block.
+        // SimplifyCFG, which merges the exits into one block. EarlyCSE then finds the checks
+        // that InstCombine made identical (a store's page check after its load's, on one
+        // address) and drops those a dominating branch has decided.
         llvm::FunctionPassManager fpm;
         fpm.addPass(llvm::InstCombinePass());
         fpm.addPass(llvm::SinkingPass());

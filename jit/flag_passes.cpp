@@ -470,7 +470,8 @@ class LoopFlagDeferral {
     static llvm::Value* rebuild(llvm::Value* b, std::unordered_map<llvm::Value*, llvm::Value*> map,
                                 const Plan& pl, llvm::Value* first, llvm::Value* p0,
                                 llvm::Instruction* at) {
-        for (auto [q, step] : first ? pl.undone : decltype(pl.undone){}) {
+        for (auto [q, step] : pl.undone) {
+            if (!first) break; // this iteration's values: q itself
             auto op = step->getOpcode() == llvm::Instruction::Add   ? llvm::Instruction::Sub
                       : step->getOpcode() == llvm::Instruction::Sub ? llvm::Instruction::Add
                                                                     : llvm::Instruction::Xor;

@@ -2,8 +2,9 @@
 // from a separate shared module (librr86_jit.so, the only part of rr86 linked with libLLVM).
 //
 // Why a module: loading libLLVM-19 costs 11-15 ms of process start-up (dlopen: relocations and
-// LLVM's static constructors), a third of a whole SeaBIOS boot. `interp` never loads it; `tiered` loads it on a background thread while the
-// interpreter runs, so neither pays for LLVM on the vCPU thread. Only `jit` (compile every block
+// LLVM's static constructors), a third of a whole SeaBIOS boot. `interp` never loads it;
+// `tiered` loads it on a background thread while the interpreter runs, so neither pays for LLVM
+// on the vCPU thread. Only `jit` (compile every block
 // before it runs) waits for it.
 #pragma once
 

@@ -66,8 +66,8 @@ template <class T> inline void flags_dec(CpuState& s, T a, T r) {
     set_arith_flags(s, fl::ARITH & ~fl::CF, of | ((a ^ r) & 0x10 ? fl::AF : 0) | szp(r));
 }
 
-// Condition codes in encoding order (SDM vol. 1 appendix B): O NO B AE E NE BE A S NS P NP L GE LE
-// G.
+// Condition codes in encoding order (SDM vol. 1 appendix B):
+// O NO B AE E NE BE A S NS P NP L GE LE G.
 inline bool condition(const CpuState& s, unsigned cc) {
     uint32_t f = s.eflags;
     bool r;

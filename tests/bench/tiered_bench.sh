@@ -27,7 +27,7 @@ for i in $(seq "$runs"); do
 done
 echo "SeaBIOS boot to MBR, mean of $runs runs, whole process:"
 for k in 0 1 2; do
-    awk -v t="${total[k]}" -v n="$runs" -v name="${names[k]}" -v i="${total[0]}" \
-        'BEGIN { printf "%-22s %8.4f s  %+6.1f %% against interp\n", name, t / n / 1e9, (t - i) * 100 / i }'
+    awk -v t="${total[k]}" -v n="$runs" -v name="${names[k]}" -v i="${total[0]}" 'BEGIN {
+        printf "%-22s %8.4f s  %+6.1f %% against interp\n", name, t / n / 1e9, (t - i) * 100 / i }'
 done
 "$rr86" run "${machine[@]}" --exec tiered --jit-cache "$work/warm" --summary 2>&1 | grep "jit (" || true
